@@ -1,0 +1,1 @@
+export { startEmbeddedPostgres, freePort, type EmbeddedCluster, type EmbeddedOptions } from './embedded.js'

@@ -1,0 +1,63 @@
+/**
+ * @pc/ledger — tamper evidence (DESIGN §6), pure: hashing, per-stream chains, the RFC 6962 Merkle tree with
+ * its proofs, and Ed25519 signed tree heads. No I/O; persistence plugs in through `SubtreeSource`.
+ */
+export { canonicalJson } from './canonical-json.js'
+export {
+  ZERO_HASH,
+  isHashHex,
+  sha256Hex,
+  hashEvent,
+  sealEvents,
+  verifyChain,
+  verifyChainAsync,
+  ChainVerifier,
+} from './hash.js'
+export type { UnsealedEvent, HashableEvent, SealedEvent, ChainProblem, ChainFailure, ChainResult } from './hash.js'
+export {
+  HASH_SIZE,
+  EMPTY_ROOT,
+  EMPTY_FRONTIER,
+  leafHash,
+  nodeHash,
+  toHex,
+  fromHex,
+  leafInputOfEventHash,
+  rootPlan,
+  inclusionPlan,
+  consistencyPlan,
+  treeRoot,
+  proveInclusion,
+  proveConsistency,
+  appendLeaf,
+  frontierRoot,
+  loadFrontier,
+  MemoryMerkleTree,
+  rootFromInclusionProof,
+  verifyInclusion,
+  verifyConsistency,
+} from './merkle.js'
+export type {
+  Hash,
+  HashInput,
+  PerfectRef,
+  PerfectNode,
+  SubtreeSource,
+  NodeSpec,
+  Frontier,
+  AppendLeafResult,
+  InclusionProof,
+  ConsistencyProof,
+} from './merkle.js'
+export {
+  generateSigningKeyPair,
+  loadPrivateKeyPem,
+  loadPublicKeyPem,
+  exportPrivateKeyPem,
+  exportPublicKeyPem,
+  publicKeyOf,
+  keyIdOf,
+} from './signing-key.js'
+export type { SigningKeyPair } from './signing-key.js'
+export { treeHead, treeHeadSigningInput, signTreeHead, verifyTreeHead } from './tree-head.js'
+export type { TreeHead, SignedTreeHead, TreeHeadCheck } from './tree-head.js'

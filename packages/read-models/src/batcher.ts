@@ -1,0 +1,76 @@
+/**
+ * Cuts an async iterable into batches: a batch takes whatever the source can hand over right away (up to `max`),
+ * waiting at most `lingerMs` for more after its first item. A subscription catching up hands over whole pages
+ * at once, so batches are large while behind and small (low latency) when live.
+ *
+ * `signal` ends the current wait; a `next()` still pending on the source is then left to the source's `close()`.
+ */
+export class Batcher<T> {
+  readonly #iterator: AsyncIterator<T>
+  #pending: Promise<IteratorResult<T>> | null = null
+  #done = false
+
+  constructor(
+    source: AsyncIterable<T>,
+    private readonly options: { max: number; lingerMs: number; signal?: AbortSignal },
+  ) {
+    this.#iterator = source[Symbol.asyncIterator]()
+  }
+
+  /**
+   * The next batch, or null when the source is finished or the signal aborted. With `firstWaitMs`, an empty
+   * batch when nothing arrives in that time (how a rebuild tells it has caught up with a live source).
+   */
+  async next(options: { firstWaitMs?: number } = {}): Promise<T[] | null> {
+    if (this.#done || this.options.signal?.aborted) return this.#finish()
+    const first = await this.#take(options.firstWaitMs)
+    if (first === STOPPED) return this.options.signal?.aborted ? this.#finish() : []
+    if (first.done) return this.#finish()
+    const batch = [first.value]
+    const deadline = Date.now() + this.options.lingerMs
+    while (batch.length < this.options.max) {
+      const result = await this.#take(Math.max(0, deadline - Date.now()))
+      if (result === STOPPED) break
+      if (result.done) {
+        this.#done = true
+        break
+      }
+      batch.push(result.value)
+    }
+    return batch
+  }
+
+  /** The source's next item, or STOPPED when the timeout passes or the signal aborts first. */
+  async #take(timeoutMs: number | undefined): Promise<IteratorResult<T> | typeof STOPPED> {
+    this.#pending ??= this.#iterator.next()
+    const signal = this.options.signal
+    let cleanup = () => {}
+    // A fresh stop promise per wait, with its listener and timer removed afterwards: racing one long-lived
+    // promise would pile a reaction onto it for every item of a subscription that lives for weeks.
+    const stop = new Promise<typeof STOPPED>((resolve) => {
+      const onStop = () => resolve(STOPPED)
+      const timer = timeoutMs === undefined ? undefined : setTimeout(onStop, timeoutMs)
+      signal?.addEventListener('abort', onStop, { once: true })
+      cleanup = () => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onStop)
+      }
+    })
+    try {
+      const result = await Promise.race([this.#pending, stop])
+      if (result !== STOPPED) this.#pending = null
+      return result
+    } finally {
+      cleanup()
+    }
+  }
+
+  #finish(): null {
+    this.#done = true
+    // A next() abandoned after an abort may still reject when the source closes; nobody awaits it any more.
+    this.#pending?.catch(() => undefined)
+    return null
+  }
+}
+
+const STOPPED = Symbol('stopped')

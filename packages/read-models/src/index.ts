@@ -1,0 +1,43 @@
+export type { Database } from './database.js'
+export { perEvent, type Projection } from './projection.js'
+export {
+  ensureCheckpoint,
+  readCheckpoint,
+  checkpointOfRow,
+  type CheckpointRow,
+  type FailedEvent,
+  type ProjectionStatus,
+  type ProjectionCheckpointsTable,
+} from './checkpoints.js'
+export {
+  createReadModelDatabase,
+  migrateReadModels,
+  migrateReadModelsInto,
+  MIGRATION_TABLE,
+  MIGRATION_LOCK_TABLE,
+} from './migrate.js'
+export { readModelMigrations } from './migrations/index.js'
+export {
+  applyBatch,
+  applyIsolating,
+  isTransientError,
+  CheckpointMovedError,
+  ProjectionEventError,
+} from './apply.js'
+export { acquireLease, type Lease, type AcquireLeaseOptions } from './lease.js'
+export {
+  ProjectionRunner,
+  type ProjectionRunnerOptions,
+  type ProjectionState,
+  type ProjectionStatusReport,
+} from './runner.js'
+export {
+  rebuildProjection,
+  rebuildProjections,
+  rebuildSchemaName,
+  RebuildInProgressError,
+  type RebuildOptions,
+  type RebuildResult,
+} from './rebuild.js'
+export { waitForProjections, projectionsReached, projectionPosition, type WaitForOptions } from './wait-for.js'
+export { silentLogger, type ProjectorLogger } from './logger.js'

@@ -76,6 +76,14 @@ export class MemoryLog {
     system('$$case-metadata-example', '$metadata', { $maxAge: null })
   }
 
+  /**
+   * Test knob, no server has it: the next record lands strictly above `position` (never moves backwards). Lets
+   * the contract suite put positions beyond 2^53 on a log that already holds records.
+   */
+  skipPositionBeyond(position: bigint): void {
+    if (position + 1n > this.nextPosition) this.nextPosition = position + 1n
+  }
+
   lastRevision(streamId: string): bigint {
     const stream = this.streams.get(streamId)
     return stream ? BigInt(stream.length - 1) : NO_STREAM

@@ -442,7 +442,8 @@ async function read(
     for (let i = start; i < log.records.length && sent < count; i++) {
       const rec = log.records[i]!
       if (!matches(rec)) continue
-      await send(eventResp(rec, true))
+      const pending = send(eventResp(rec, true))
+      if (pending) await pending
       sent++
     }
   } else {
@@ -450,7 +451,8 @@ async function read(
     for (let i = start; i >= 0 && sent < count; i--) {
       const rec = log.records[i]!
       if (!matches(rec)) continue
-      await send(eventResp(rec, true))
+      const pending = send(eventResp(rec, true))
+      if (pending) await pending
       sent++
     }
   }
@@ -471,7 +473,7 @@ async function subscribe(
   startIndex: number,
   matches: (rec: LogRecord) => boolean,
   filter: CompiledFilter | null,
-  send: (resp: ReadRespT) => Promise<void>,
+  send: (resp: ReadRespT) => Promise<void> | undefined,
   signal: AbortSignal,
   toResp: (rec: LogRecord) => ReadRespT,
 ): Promise<void> {
@@ -489,7 +491,8 @@ async function subscribe(
       const rec = log.records[cursor++]!
       if (matches(rec)) {
         sinceCheckpoint = 0
-        await send(toResp(rec))
+        const pending = send(toResp(rec))
+        if (pending) await pending
       } else if (filter && ++sinceCheckpoint >= filter.checkpointInterval) {
         sinceCheckpoint = 0
         const checkpoint = new ReadResp.Checkpoint()
@@ -621,15 +624,17 @@ function uuid(id: string, structured: boolean): Uuid {
   return result
 }
 
-async function write(call: grpc.ServerWritableStream<ReadReq, ReadRespT>, resp: ReadRespT, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  if (!call.write(resp)) {
-    try {
-      await once(call, 'drain', { signal })
-    } catch {
-      // aborted: the caller sees `signal.aborted` and stops
-    }
-  }
+/** Writes one message; returns a promise only when the client is behind and we must wait for it to drain. */
+function write(
+  call: grpc.ServerWritableStream<ReadReq, ReadRespT>,
+  resp: ReadRespT,
+  signal: AbortSignal,
+): Promise<void> | undefined {
+  if (signal.aborted || call.write(resp)) return undefined
+  return once(call, 'drain', { signal }).then(
+    () => undefined,
+    () => undefined, // aborted: the caller sees `signal.aborted` and stops
+  )
 }
 
 function invalidArgument(details: string): grpc.ServiceError {

@@ -25,14 +25,15 @@ export const Uuid = z.uuid()
 export type Uuid = z.infer<typeof Uuid>
 
 /**
- * A user id: the JWT `sub`. Not necessarily a uuid — it comes from whichever identity provider issued the token,
- * so only its length and a conservative character set are checked.
+ * A user id: the JWT `sub`. Not necessarily a uuid — it comes from whichever identity provider issued the token
+ * (`auth0|5f…`, an email, `system:sla`), so only its length and the absence of spaces and control characters are
+ * checked.
  */
 export const UserId = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only')
+  .regex(/^[^\s\p{C}]+$/u, 'no spaces or control characters')
 export type UserId = z.infer<typeof UserId>
 
 /** An ISO 8601 date-time with `Z` or an explicit offset (`2026-03-02T09:30:00+08:00`). */

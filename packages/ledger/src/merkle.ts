@@ -334,11 +334,8 @@ export function frontierRoot(frontier: Frontier): Hash {
 
 /** Reads the frontier of the first `size` leaves from a source (to resume appending after a restart). */
 export async function loadFrontier(source: SubtreeSource, size: bigint): Promise<Frontier> {
-  const refs = rootPlan(size)
-  const hashes = await resolve(
-    source,
-    refs.map((r) => [r]),
-  )
+  // Each perfect subtree of the decomposition is its own one-ref spec, so nothing gets folded.
+  const hashes = await resolve(source, rootPlan(size).map((ref) => [ref]))
   return { size, hashes }
 }
 
@@ -408,10 +405,7 @@ export class MemoryMerkleTree implements SubtreeSource {
   }
 
   #fold(spec: NodeSpec): Hash {
-    return foldSpec(
-      spec,
-      spec.map((r) => this.perfectSync(r.level, r.index)),
-    )
+    return foldSpec(spec, spec.map((r) => this.perfectSync(r.level, r.index)))
   }
 
   #checkWithin(size: bigint): void {

@@ -1,5 +1,6 @@
 import { sql, type ColumnType, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { START, type Checkpoint } from '@pc/event-store'
+import type { Database } from './database.js'
 
 /** The event a projection stopped on, as recorded in `projection_checkpoints.error` and in the log. */
 export interface FailedEvent {
@@ -37,7 +38,7 @@ export interface CheckpointsDatabase {
 
 export type CheckpointRow = Selectable<ProjectionCheckpointsTable>
 
-type Db = Kysely<CheckpointsDatabase> | Transaction<CheckpointsDatabase>
+type Db = Kysely<Database>
 
 export function checkpointOfRow(row: Pick<CheckpointRow, 'tx_id' | 'position'>): Checkpoint {
   return { txId: BigInt(row.tx_id), position: BigInt(row.position) }
@@ -58,12 +59,12 @@ export async function readCheckpoint(db: Db, name: string): Promise<CheckpointRo
 }
 
 /** Locks the row until the transaction ends; every writer of a projection's tables takes this lock first. */
-export async function lockCheckpoint(trx: Transaction<CheckpointsDatabase>, name: string): Promise<CheckpointRow | undefined> {
+export async function lockCheckpoint(trx: Transaction<Database>, name: string): Promise<CheckpointRow | undefined> {
   return trx.selectFrom('projection_checkpoints').selectAll().where('name', '=', name).forUpdate().executeTakeFirst()
 }
 
 export async function moveCheckpoint(
-  trx: Transaction<CheckpointsDatabase>,
+  trx: Transaction<Database>,
   name: string,
   checkpoint: Checkpoint,
   extra: { version?: number } = {},

@@ -11,6 +11,7 @@ export {
 } from './checkpoints.js'
 export {
   createReadModelDatabase,
+  guardPool,
   migrateReadModels,
   migrateReadModelsInto,
   MIGRATION_TABLE,
@@ -41,3 +42,6 @@ export {
 } from './rebuild.js'
 export { waitForProjections, projectionsReached, projectionPosition, type WaitForOptions } from './wait-for.js'
 export { silentLogger, type ProjectorLogger } from './logger.js'
+export * from './cases/index.js'
+export * from './ledger/index.js'
+export { readModelProjections, selectProjections, type ReadModelProjectionsOptions } from './projections.js'

@@ -16,17 +16,33 @@ export const MIGRATION_LOCK_TABLE = 'read_model_migrations_lock'
  * await db.destroy()
  */
 export function createReadModelDatabase(
-  options: { connectionString: string; max?: number; applicationName?: string } | { pool: pg.Pool },
+  options:
+    | { connectionString: string; max?: number; applicationName?: string; onPoolError?: (error: Error) => void }
+    | { pool: pg.Pool },
 ): Kysely<Database> {
-  const pool =
-    'pool' in options
-      ? options.pool
-      : new pg.Pool({
-          connectionString: options.connectionString,
-          max: options.max ?? 10,
-          application_name: options.applicationName ?? 'pc-read-models',
-        })
+  let pool: pg.Pool
+  if ('pool' in options) {
+    pool = options.pool
+  } else {
+    pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      application_name: options.applicationName ?? 'pc-read-models',
+    })
+    guardPool(pool, options.onPoolError)
+  }
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+}
+
+/**
+ * A pg client whose server session dies emits `error`; on a client checked out by kysely (mid-transaction)
+ * nobody listens and Node turns it into an uncaught exception that takes the process down. The failing query
+ * rejects anyway and the pool discards the broken client on release, so the event only needs a listener.
+ */
+export function guardPool(pool: pg.Pool, onError: (error: Error) => void = () => {}): pg.Pool {
+  pool.on('error', onError)
+  pool.on('connect', (client) => client.on('error', onError))
+  return pool
 }
 
 export interface MigrateOptions {

@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Migration } from 'kysely'
-import { START, checkpointToString, type Checkpoint, type DeliveredEvent, type EventStore } from '@pc/event-store'
+import { START, checkpointToString, compareCheckpoints, type Checkpoint, type DeliveredEvent, type EventStore } from '@pc/event-store'
 import { applyIsolating, ProjectionEventError, selectMatching, setLocalSearchPath } from './apply.js'
 import { Batcher } from './batcher.js'
-import { ensureCheckpoint, lockCheckpoint, moveCheckpoint } from './checkpoints.js'
+import { checkpointOfRow, ensureCheckpoint, lockCheckpoint, moveCheckpoint, readCheckpoint } from './checkpoints.js'
 import type { Database } from './database.js'
 import { silentLogger, type ProjectorLogger } from './logger.js'
 import { currentSchema, migrateReadModelsInto, quoteIdent } from './migrate.js'
@@ -25,8 +25,9 @@ export interface RebuildOptions {
   logger?: ProjectorLogger
   signal?: AbortSignal
   /**
-   * How long a wait for the next event may last before the rebuild counts as caught up (default 250 ms).
-   * Events that arrive after the swap are applied by the live runner from the moved checkpoint.
+   * How long a wait for the next event may last before the rebuild counts as caught up (default 250 ms). A batch
+   * shorter than `batchSize`, or reaching where the live tables stood when the rebuild began, counts too. Events
+   * that arrive after the swap are applied by the live runner from the moved checkpoint.
    */
   caughtUpAfterMs?: number
   /** The read-model migrations to build the fresh schema with (default: `readModelMigrations`). */
@@ -78,7 +79,10 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     try {
       logger.info({ projection: projection.name, schema }, 'rebuild started')
       const liveSchema = await currentSchema(db)
-      await ensureCheckpoint(db, projection.name, projection.version)
+      // Where the live tables stand: once the fresh ones are there, the rest is the swap's short drain and then the
+      // live runner's, so a rebuild ends even while writers append faster than it reads. Fixed at the first value
+      // past the start (a runner that has only just started has not moved yet), so it cannot run away.
+      let target = checkpointOfRow(await ensureCheckpoint(db, projection.name, projection.version))
       await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
       await migrateReadModelsInto(db, schema, options.migrations)
       await db.transaction().execute(async (trx) => {
@@ -101,6 +105,14 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         if (batch.length === 0) break
         checkpoint = await applyIsolating(db, projection, batch, checkpoint, { schema })
         events += batch.length
+        // A short batch means the reader had nothing more at hand: close enough to the head to swap. Under a
+        // steady write load the log never pauses, so waiting for silence alone could go on for ever.
+        if (batch.length < batchSize) break
+        if (compareCheckpoints(target, START) === 0) {
+          const live = await readCheckpoint(db, projection.name)
+          if (live) target = checkpointOfRow(live)
+        }
+        if (compareCheckpoints(target, START) !== 0 && compareCheckpoints(checkpoint, target) >= 0) break
       }
       await options.beforeSwap?.()
 

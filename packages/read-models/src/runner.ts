@@ -214,6 +214,10 @@ export class ProjectionRunner {
           'projection checkpoint moved; resubscribing',
         )
         row = await readCheckpoint(db, projection.name)
+        // A rebuild by newer code swapped its tables in: this code must not write into them.
+        if (row && row.version !== projection.version) {
+          throw new Error(`projection ${projection.name}: tables are now version ${row.version}, this code is ${projection.version}`)
+        }
       } finally {
         signal.removeEventListener('abort', close)
         await subscription.close().catch(() => undefined)

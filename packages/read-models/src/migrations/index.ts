@@ -1,5 +1,10 @@
 import type { Migration } from 'kysely'
 import { projectionCheckpoints } from './0001-projection-checkpoints.js'
+import { caseList } from './0002-case-list.js'
+import { caseTimeline } from './0003-case-timeline.js'
+import { caseSla } from './0004-case-sla.js'
+import { caseFigures } from './0005-case-figures.js'
+import { ledger } from './0007-ledger.js'
 
 /**
  * Every read-model migration, in order. A static list rather than a folder scan: it works the same under tsx,
@@ -7,5 +12,9 @@ import { projectionCheckpoints } from './0001-projection-checkpoints.js'
  */
 export const readModelMigrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-projection-checkpoints': projectionCheckpoints,
+  '0002-case-list': caseList,
+  '0003-case-timeline': caseTimeline,
+  '0004-case-sla': caseSla,
+  '0005-case-figures': caseFigures,
+  '0007-ledger': ledger,
 })
-

@@ -1,6 +1,7 @@
+import pg from 'pg'
 import { sql, type Kysely, type Migration, type Transaction } from 'kysely'
 import { testDatabase } from '@pc/postgres/testing'
-import type { DeliveredEvent, EventStore } from '@pc/event-store'
+import { createPostgresEventStore, type DeliveredEvent, type PostgresEventStore } from '@pc/event-store'
 import {
   createReadModelDatabase,
   migrateReadModels,
@@ -8,7 +9,6 @@ import {
   type Database,
   type Projection,
 } from '../../src/index.js'
-import { MemoryStore } from './memory-store.js'
 
 interface Tap {
   teardown(fn: () => unknown): void
@@ -61,15 +61,25 @@ export function testProjection(options: TestProjectionOptions = {}): Projection 
 export interface Harness {
   url: string
   db: Kysely<Database>
-  store: EventStore & Partial<MemoryStore>
+  store: PostgresEventStore
 }
 
 export async function harness(t: Tap): Promise<Harness> {
-  const { url } = await testDatabase(t)
+  const { url, name } = await testDatabase(t)
+  // Commits need not wait for the disk here: these tests kill processes and connections, never the server, and
+  // a few thousand fsyncs would otherwise dominate their run time.
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  await admin.query(`alter database ${name} set synchronous_commit = off`)
+  await admin.end()
+  // The event store and the read models share one database, as in the embedded default.
+  const store = await createPostgresEventStore({ connectionString: url, pollIntervalMs: 50 })
   const db = createReadModelDatabase({ connectionString: url, max: 8 })
-  t.teardown(() => db.destroy())
+  t.teardown(async () => {
+    await db.destroy()
+    await store.close()
+  })
   await migrateReadModels(db, { migrations: testMigrations })
-  const store = new MemoryStore()
   return { url, db, store }
 }
 

@@ -1,0 +1,4 @@
+export * from './values.js'
+export * from './sla.js'
+export * from './commands.js'
+export * from './events.js'

@@ -1,0 +1,3 @@
+export * from './values.js'
+export * from './commands.js'
+export * from './events.js'

@@ -1,0 +1,5 @@
+export * from './case.state.js'
+export * from './case.commands.js'
+export * from './case.access.js'
+export * from './case.decider.js'
+export * from './case.codec.js'

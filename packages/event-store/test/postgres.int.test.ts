@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto'
+import { testDatabase } from '@pc/postgres/testing'
+import pg from 'pg'
+import t from 'tap'
+import { runEventStoreContract, type HeldTransaction } from '../src/contract-suite.js'
+import { StoreUnavailableError } from '../src/errors.js'
+import { appendInTransaction, createPostgresEventStore, type PostgresEventStore } from '../src/postgres/store.js'
+import { migrateEventStore } from '../src/postgres/migrations.js'
+import { SQLSTATE } from '../src/postgres/errors.js'
+import type { DeliveredEvent, NewEvent } from '../src/types.js'
+
+const db = await testDatabase(t)
+
+function newEvent(type = 'Noted'): NewEvent {
+  return {
+    eventId: randomUUID(),
+    type,
+    schemaVersion: 1,
+    data: { at: type },
+    metadata: {
+      actor: { id: 'u', roles: [] },
+      occurredAt: '2025-01-01T00:00:00.000Z',
+      correlationId: 'c',
+      causationId: null,
+      prevHash: '0',
+      hash: '1',
+    },
+  }
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of iterable) out.push(item)
+  return out
+}
+
+/** Begin a transaction on its own connection; appends inside it commit only when asked. */
+async function holdTransactionOpen(store: PostgresEventStore): Promise<HeldTransaction> {
+  const client = await store.pool.connect()
+  await client.query('begin')
+  return {
+    async append(streamId, events, options) {
+      for (;;) {
+        try {
+          return await appendInTransaction(client, streamId, events, options)
+        } catch (error) {
+          // A younger transaction got to the stream first: run the transaction again, as any caller must.
+          if ((error as { code?: string }).code !== SQLSTATE.serializationFailure) throw error
+          await client.query('rollback')
+          await client.query('begin')
+        }
+      }
+    },
+    async commit() {
+      try {
+        await client.query('commit')
+      } finally {
+        client.release()
+      }
+    },
+  }
+}
+
+{
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 })
+  await migrateEventStore(pool)
+  await pool.end()
+}
+
+await runEventStoreContract(t, 'postgres', async () => {
+  // A small read batch so paging is exercised; a pool large enough for 16 writers and a dozen live subscribers.
+  const store = await createPostgresEventStore({
+    connectionString: db.url,
+    migrate: false,
+    readBatchSize: 7,
+    maxConnections: 64,
+  })
+  return {
+    store,
+    cleanup: () => store.close(),
+    capabilities: {
+      async setGlobalPosition(position) {
+        await store.pool.query(
+          `select setval(pg_get_serial_sequence('events', 'position'),
+                         greatest($1::bigint, (select coalesce(max(position), 1) from events)))`,
+          [position.toString()],
+        )
+      },
+      holdTransactionOpen: () => holdTransactionOpen(store),
+    },
+  }
+})
+
+t.test('postgres: UPDATE, DELETE and TRUNCATE on events are refused', async (t) => {
+  const store = await createPostgresEventStore({ connectionString: db.url })
+  t.teardown(() => store.close())
+  const stream = `immutable-${randomUUID()}`
+  const { position } = await store.append(stream, [newEvent()])
+  const count = async () => (await store.pool.query('select count(*) as n from events')).rows[0].n as string
+  const before = await count()
+  for (const sql of [
+    `update events set type = 'Changed' where position = ${position}`,
+    `update events set data = '{}'::jsonb`,
+    `delete from events where position = ${position}`,
+    'delete from events',
+    'truncate events',
+    'truncate events cascade',
+  ]) {
+    await t.rejects(store.pool.query(sql), { code: SQLSTATE.immutable, message: /events are immutable/ }, sql)
+  }
+  t.equal(await count(), before, 'no row changed or vanished')
+  const [event] = await collect(store.readStream(stream))
+  t.equal(event?.type, 'Noted')
+})
+
+t.test('postgres: migrations are idempotent and safe to run concurrently', async (t) => {
+  const fresh = await testDatabase(t)
+  const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: fresh.url, max: 2 }))
+  t.teardown(() => Promise.all(pools.map((p) => p.end())))
+  const results = await Promise.all(pools.map((pool) => migrateEventStore(pool)))
+  t.equal(results.filter((r) => r.length > 0).length, 1, 'exactly one process applied the migrations')
+  t.same(results.find((r) => r.length > 0), [1])
+  t.same(await migrateEventStore(pools[0]!), [], 'a second run applies nothing')
+  const { rows } = await pools[0]!.query('select version from event_store_migration order by version')
+  t.same(
+    rows.map((r: { version: number }) => r.version),
+    [1],
+  )
+  const store = await createPostgresEventStore({ pool: pools[1]! })
+  t.equal((await store.append('m-1', [newEvent()])).nextExpectedRevision, 0n, 'the schema works')
+  await store.close()
+  t.equal((await pools[1]!.query('select 1 as one')).rows[0].one, 1, 'closing a store leaves a pool it did not create open')
+})
+
+t.test('postgres: an event of a transaction still open holds back what committed after it', async (t) => {
+  const store = await createPostgresEventStore({ connectionString: db.url })
+  t.teardown(() => store.close())
+  const prefix = `hold-${randomUUID()}-`
+  const filter = { streamPrefix: [prefix] }
+  const held = await holdTransactionOpen(store)
+  const early = await held.append(`${prefix}a`, [newEvent('Early')])
+  const late = await store.append(`${prefix}b`, [newEvent('Late')])
+  t.ok(early.position < late.position, 'the held event took the lower position')
+
+  // The later event is committed, but handing it out now would move a reader past the held one for good.
+  t.same(await collect(store.readAll({ filter })), [], 'nothing is delivered while the older transaction is open')
+  t.equal(await store.checkpointOf(early.position), null, 'an uncommitted event has no checkpoint yet')
+  const live: DeliveredEvent[] = []
+  const subscription = store.subscribeAll({ filter })
+  const consumed = (async () => {
+    for await (const event of subscription) {
+      live.push(event)
+      if (live.length === 2) break
+    }
+  })()
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.same(live, [], 'nor to a live subscriber')
+
+  await held.commit()
+  await consumed
+  const all = await collect(store.readAll({ filter }))
+  t.same(
+    all.map((e) => e.type),
+    ['Early', 'Late'],
+    'after the commit both arrive, the held one first',
+  )
+  t.same(
+    live.map((e) => e.type),
+    ['Early', 'Late'],
+  )
+})
+
+t.test('postgres: an append whose transaction is older than the stream last writer is refused for retry', async (t) => {
+  const store = await createPostgresEventStore({ connectionString: db.url })
+  t.teardown(() => store.close())
+  const stream = `guard-${randomUUID()}`
+  await store.append(stream, [newEvent()])
+  const old = await store.pool.connect()
+  t.teardown(() => old.release())
+  await old.query('begin')
+  await old.query('select pg_current_xact_id()') // takes its transaction id now
+  await store.append(stream, [newEvent()]) // a younger transaction appends and commits
+  await t.rejects(appendInTransaction(old, stream, [newEvent()]), { code: '40001' }, 'the older transaction must retry')
+  await old.query('rollback')
+  t.equal((await collect(store.readStream(stream))).length, 2)
+})
+
+t.test('postgres: a closed subscription gives its connection back', async (t) => {
+  const store = await createPostgresEventStore({ connectionString: db.url })
+  t.teardown(() => store.close())
+  const inUse = () => store.pool.totalCount - store.pool.idleCount
+  // Sessions on this test's database; the other tests of this file have closed theirs.
+  const sessions = async () =>
+    (await store.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database()`))
+      .rows[0].n as number
+  const settled = async (expected: number) => {
+    let n = await sessions()
+    for (let i = 0; i < 40 && n !== expected; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      n = await sessions()
+    }
+    return n
+  }
+  await store.ping()
+  const before = await sessions()
+  const subscription = store.subscribeAll({ filter: { streamPrefix: [`none-${randomUUID()}`] } })
+  const consumed = collect(subscription)
+  t.equal(await settled(before + 1), before + 1, 'a live subscription opens one session')
+  t.equal(inUse(), 1, 'and holds one pooled connection')
+  await subscription.close()
+  await consumed
+  t.equal(inUse(), 0, 'released on close')
+  const after = await settled(before)
+  t.equal(after, before, 'and its server session ended')
+})
+
+t.test('postgres: an unreachable server is StoreUnavailableError', async (t) => {
+  const url = new URL(db.url)
+  url.port = '1' // nothing listens there
+  await t.rejects(createPostgresEventStore({ connectionString: url.toString() }), StoreUnavailableError, 'on start')
+  const store = await createPostgresEventStore({ connectionString: url.toString(), migrate: false })
+  t.teardown(() => store.close())
+  await t.rejects(store.ping(), StoreUnavailableError, 'ping')
+  await t.rejects(store.append('s', [newEvent()]), StoreUnavailableError, 'append')
+  await t.rejects(collect(store.readAll()), StoreUnavailableError, 'readAll')
+  await t.rejects(collect(store.subscribeAll()), StoreUnavailableError, 'subscribeAll')
+})
+
+t.test('postgres: a live subscription whose connection dies fails with StoreUnavailableError', async (t) => {
+  const store = await createPostgresEventStore({ connectionString: db.url })
+  t.teardown(() => store.close())
+  const pids = async () =>
+    (
+      await store.pool.query<{ pid: number }>(
+        'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+      )
+    ).rows.map((r) => r.pid)
+  const before = new Set(await pids())
+  const subscription = store.subscribeAll({ filter: { streamPrefix: [`none-${randomUUID()}`] } })
+  const consumed = collect(subscription)
+  let pid: number | undefined
+  for (let i = 0; i < 40 && pid === undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    pid = (await pids()).find((p) => !before.has(p))
+  }
+  t.ok(pid, 'found the subscription session')
+  await store.pool.query('select pg_terminate_backend($1)', [pid])
+  await t.rejects(consumed, StoreUnavailableError)
+})

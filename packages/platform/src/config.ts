@@ -1,0 +1,135 @@
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { ConfigError } from './errors.js'
+
+/**
+ * The process configuration, read once from the environment at start (kysely `example/src/config.ts` style).
+ * Every variable is documented in the README's configuration table; add new ones here and there together.
+ */
+export interface Config {
+  /** `PORT`: the one HTTP port every API is served on. */
+  readonly port: number
+  /** `HOST`: the interface to listen on. Loopback by default so a fresh clone is not reachable from the network. */
+  readonly host: string
+  /** `DATA_DIR`, absolute: the embedded PostgreSQL cluster and the generated JWT secret live here. */
+  readonly dataDir: string
+  /** `DATABASE_URL`: an external PostgreSQL; unset means the embedded one under `dataDir`. */
+  readonly databaseUrl: string | undefined
+  /** `EVENTSTORE_URL`: events go to EventStoreDB instead of PostgreSQL. */
+  readonly eventStoreUrl: string | undefined
+  /** `JWT_SECRET`: the HS256 key; unset means a secret generated once into `dataDir` (see `ensureJwtSecret`). */
+  readonly jwtSecret: string | undefined
+  readonly logLevel: LogLevel
+  /** `BODY_LIMIT_BYTES`: larger request bodies are refused with 413. */
+  readonly bodyLimitBytes: number
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Variables whose values must never be echoed back, even in an error message. */
+const SECRET = new Set(['JWT_SECRET', 'DATABASE_URL', 'EVENTSTORE_URL'])
+const URL_VARIABLES = new Set(['DATABASE_URL', 'EVENTSTORE_URL'])
+
+// `FOO=` in a shell or a compose file means "not set", not "set to the empty string".
+const blankToUndefined = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value
+
+const optionalString = (schema: z.ZodString) => z.preprocess(blankToUndefined, schema.optional())
+
+function integer(min: number, max: number, fallback: number) {
+  const message = `must be an integer ${min}-${max}`
+  return optionalString(z.string().regex(/^\d+$/, message))
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .refine((n) => Number.isSafeInteger(n) && n >= min && n <= max, message)
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return false
+    // `postgres:///db?host=/run/postgresql` (a Unix socket) has no hostname but names its host in the query.
+    return url.hostname !== '' || url.searchParams.has('host')
+  } catch {
+    return false
+  }
+}
+
+const EnvSchema = z.object({
+  PORT: integer(1, 65535, 3000),
+  HOST: optionalString(z.string().regex(/^\S+$/, 'must be a host name or IP address without spaces')).default(
+    '127.0.0.1',
+  ),
+  DATA_DIR: optionalString(z.string()).default('./.data'),
+  DATABASE_URL: optionalString(
+    z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL with a host'),
+  ),
+  EVENTSTORE_URL: optionalString(
+    z.string().regex(/^esdb(\+discover)?:\/\/[^\s/?#]+/, 'must be an esdb:// or esdb+discover:// connection string'),
+  ),
+  JWT_SECRET: optionalString(
+    z.string().min(32, 'must be at least 32 characters (for example: openssl rand -base64 48)'),
+  ),
+  LOG_LEVEL: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
+      z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional(),
+    )
+    .default('info'),
+  BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024, 64 * 1024),
+})
+
+/** What a bad value looked like, without leaking a secret into a terminal or a log. */
+function describeValue(variable: string, raw: string | undefined): string {
+  if (raw === undefined) return 'unset'
+  if (URL_VARIABLES.has(variable)) {
+    try {
+      const url = new URL(raw)
+      if (url.password) url.password = '***'
+      return `"${url.toString()}"`
+    } catch {
+      return 'a value that is not a URL'
+    }
+  }
+  if (SECRET.has(variable)) return `${raw.length} characters`
+  const shown = raw.length > 60 ? `${raw.slice(0, 57)}...` : raw
+  return JSON.stringify(shown)
+}
+
+/**
+ * Parses the environment into a frozen, typed configuration, or throws a `ConfigError` whose message is ONE
+ * line naming every bad variable. Pass an explicit record in tests instead of touching `process.env`.
+ *
+ * @example
+ * const config = loadConfig({ PORT: '8080', DATA_DIR: tmp })
+ * // loadConfig({ PORT: 'abc' }) throws:
+ * // configuration error: PORT must be an integer 1-65535 (got "abc")
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = EnvSchema.safeParse(pick(env))
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment')
+      return `${variable} ${issue.message} (got ${describeValue(variable, env[variable])})`
+    })
+    throw new ConfigError(`configuration error: ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    eventStoreUrl: e.EVENTSTORE_URL,
+    jwtSecret: e.JWT_SECRET,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+  })
+}
+
+// Only the variables we know, so an unrelated oddity in the environment can never fail start-up.
+function pick(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const known: Record<string, string | undefined> = {}
+  for (const key of Object.keys(EnvSchema.shape)) known[key] = env[key]
+  return known
+}

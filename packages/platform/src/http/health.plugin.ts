@@ -1,0 +1,65 @@
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+
+const CheckStatus = z.enum(['up', 'down'])
+export const Liveness = z.object({ status: z.literal('ok') })
+export const Readiness = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.object({ database: CheckStatus, eventStore: CheckStatus }),
+})
+export type Readiness = z.infer<typeof Readiness>
+
+/** A dependency that does not answer within this is down, as far as a load balancer is concerned. */
+const PING_TIMEOUT_MS = 2_000
+
+async function check(ping: () => Promise<void>): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('ping timed out')), PING_TIMEOUT_MS)
+  })
+  try {
+    await Promise.race([ping(), timeout])
+    return 'up'
+  } catch {
+    return 'down'
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * `/health/live`: the process serves HTTP (restart it if not). `/health/ready`: the database and the event
+ * store both answer (send it traffic only then); a 503 names the dependency that is down.
+ */
+const healthPlugin: FastifyPluginAsync = async (app) => {
+  const routes = app.withTypeProvider<ZodTypeProvider>()
+  routes.get(
+    '/health/live',
+    { schema: { summary: 'Liveness', tags: ['operations'], response: { 200: Liveness } } },
+    async () => ({ status: 'ok' as const }),
+  )
+  routes.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Readiness: database and event store reachable',
+        tags: ['operations'],
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
+    async (request, reply) => {
+      const { runtime } = app
+      const [database, eventStore] = await Promise.all([
+        check(() => runtime.pingDatabase()),
+        check(() => runtime.eventStore.ping()),
+      ])
+      const ready = database === 'up' && eventStore === 'up'
+      if (!ready) request.log.warn({ database, eventStore }, 'not ready')
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: { database, eventStore } })
+    },
+  )
+}
+
+export default fp(healthPlugin, { name: 'pc-health', fastify: '5.x', dependencies: ['pc-runtime'] })

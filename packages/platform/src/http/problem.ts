@@ -1,0 +1,177 @@
+import { ErrorCode, type FieldError, type Problem } from '@pc/contracts'
+import { ForbiddenError, NotFoundError, RuleViolationError } from '@pc/domain'
+import { StoreUnavailableError, WrongExpectedRevisionError } from '@pc/event-store'
+import { IdempotencyKeyReusedError, UnauthenticatedError } from '../errors.js'
+
+/**
+ * The one mapping from anything thrown while serving a request to RFC 9457 problem details (STYLE "Errors":
+ * mapped once at the edge). Three kinds:
+ * - `client`: the request is wrong or not allowed — answered with what is wrong, logged at debug;
+ * - `unavailable`: a dependency is down — 503, logged as a warning with the cause;
+ * - `internal`: a bug — 500 without internals, logged with the stack.
+ */
+export interface MappedError {
+  problem: Problem
+  kind: 'client' | 'unavailable' | 'internal'
+  headers?: Record<string, string>
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+/** A stable, dereference-free URI per code; clients switch on `code`, this satisfies RFC 9457's `type`. */
+export function problemType(code: ErrorCode): string {
+  return `urn:property-cases:problem:${code.toLowerCase().replaceAll('_', '-')}`
+}
+
+/**
+ * Problem details for a code. `title` and `status` come from the one table in `@pc/contracts`.
+ *
+ * @example
+ * reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem('NOT_FOUND', { detail: 'no such case' }))
+ */
+export function problem(
+  code: ErrorCode,
+  extra: { detail?: string; instance?: string; errors?: FieldError[]; rule?: string } = {},
+): Problem {
+  const { status, title } = ErrorCode[code]
+  const body: Problem = { type: problemType(code), title, status, code }
+  if (extra.detail !== undefined) body.detail = extra.detail
+  if (extra.instance !== undefined) body.instance = extra.instance
+  if (extra.errors !== undefined) body.errors = extra.errors
+  if (extra.rule !== undefined) body.rule = extra.rule
+  return body
+}
+
+/** What Fastify and its schema validators attach to an error. */
+interface FastifyLikeError {
+  code?: unknown
+  statusCode?: unknown
+  message?: unknown
+  validation?: ReadonlyArray<{ instancePath?: string; message?: string; params?: Record<string, unknown> }>
+  validationContext?: string
+}
+
+interface ZodLikeIssue {
+  path: ReadonlyArray<PropertyKey>
+  message: string
+}
+
+export function toProblem(error: unknown): MappedError {
+  const client = (problem: Problem, headers?: Record<string, string>): MappedError =>
+    headers ? { problem, kind: 'client', headers } : { problem, kind: 'client' }
+
+  if (error instanceof RuleViolationError) {
+    const errors = error.field === undefined ? undefined : [{ path: error.field, message: error.message }]
+    return client(problem('RULE_VIOLATED', { detail: error.message, rule: error.rule, ...(errors && { errors }) }))
+  }
+  if (error instanceof WrongExpectedRevisionError) {
+    return client(
+      problem('WRONG_EXPECTED_REVISION', {
+        detail: `expected revision ${String(error.expected)}, but the stream is at ${String(error.actual)}`,
+      }),
+    )
+  }
+  if (error instanceof NotFoundError) return client(problem('NOT_FOUND', { detail: error.message || 'not found' }))
+  if (error instanceof ForbiddenError) return client(problem('FORBIDDEN', { detail: error.message || 'forbidden' }))
+  if (error instanceof UnauthenticatedError) {
+    return client(problem('UNAUTHENTICATED', { detail: error.message }), {
+      'www-authenticate': 'Bearer realm="property-cases"',
+    })
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return client(problem('IDEMPOTENCY_KEY_REUSED', { detail: error.message }))
+  }
+  if (isZodError(error)) {
+    return client(problem('VALIDATION_FAILED', { detail: 'the request is not valid', errors: zodFields(error.issues) }))
+  }
+  if (isUnavailable(error)) {
+    return { problem: problem('UNAVAILABLE', { detail: 'a backing service is unavailable; retry later' }), kind: 'unavailable' }
+  }
+  const fastify = fastifyProblem(error)
+  if (fastify) return client(fastify)
+  return { problem: problem('INTERNAL', { detail: 'an unexpected error occurred' }), kind: 'internal' }
+}
+
+/** Errors raised by Fastify itself and by its schema validation (zod through fastify-type-provider-zod). */
+function fastifyProblem(error: unknown): Problem | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const e = error as FastifyLikeError
+  if (Array.isArray(e.validation)) {
+    return problem('VALIDATION_FAILED', {
+      detail: `the request ${contextName(e.validationContext)} is not valid`,
+      errors: e.validation.map((issue) => ({
+        path: fieldPath(e.validationContext, issue.instancePath, issue.params?.missingProperty),
+        message: issue.message ?? 'is invalid',
+      })),
+    })
+  }
+  const code = typeof e.code === 'string' ? e.code : ''
+  if (!code.startsWith('FST_')) return undefined
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500
+  const message = typeof e.message === 'string' ? e.message : ''
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('PAYLOAD_TOO_LARGE', { detail: 'the request body is larger than this server accepts' })
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      // Answered as 400 VALIDATION_FAILED rather than 415 so every status stays tied to one code of the
+      // contract table; the field says what to fix.
+      return problem('VALIDATION_FAILED', {
+        detail: 'unsupported content type',
+        errors: [{ path: 'headers.content-type', message: 'must be application/json' }],
+      })
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problem('VALIDATION_FAILED', { detail: message, errors: [{ path: 'body', message }] })
+  }
+  if (status === 404) return problem('NOT_FOUND', { detail: message })
+  if (status === 429) return problem('RATE_LIMITED', { detail: message })
+  if (status === 413) return problem('PAYLOAD_TOO_LARGE', { detail: message })
+  if (status >= 400 && status < 500) return problem('VALIDATION_FAILED', { detail: message })
+  return undefined
+}
+
+function contextName(context: string | undefined): string {
+  return context === 'querystring' ? 'query' : (context ?? 'body')
+}
+
+/** `/location/building` in the body → `location.building`; in the query → `query.limit`. */
+function fieldPath(context: string | undefined, instancePath: string | undefined, missing: unknown): string {
+  const segments = (instancePath ?? '').split('/').filter((s) => s !== '')
+  if (typeof missing === 'string') segments.push(missing)
+  const name = contextName(context)
+  if (name === 'body') return segments.length === 0 ? 'body' : segments.join('.')
+  return [name, ...segments].join('.')
+}
+
+function isZodError(error: unknown): error is { issues: ZodLikeIssue[] } {
+  // By shape rather than `instanceof`: two copies of zod in the dependency tree must not turn a 400 into a 500.
+  return (
+    error instanceof Error && error.name === 'ZodError' && Array.isArray((error as { issues?: unknown }).issues)
+  )
+}
+
+function zodFields(issues: ZodLikeIssue[]): FieldError[] {
+  return issues.map((issue) => ({
+    path: issue.path.length === 0 ? 'body' : issue.path.map(String).join('.'),
+    message: issue.message,
+  }))
+}
+
+// SQLSTATE classes meaning "the database is not there right now" rather than "the query is wrong":
+// 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections.
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/
+const UNAVAILABLE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
+// node-postgres reports these without a code.
+const UNAVAILABLE_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect', 'Client was closed']
+
+/** Infrastructure that is down: the store's own error, or a pg / socket failure, possibly wrapped as `cause`. */
+export function isUnavailable(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== 'object' || error === null) return false
+  if (error instanceof StoreUnavailableError) return true
+  const { code, message, cause } = error as { code?: unknown; message?: unknown; cause?: unknown }
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_NET.has(code))) return true
+  if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.startsWith(m))) return true
+  if (error instanceof AggregateError && error.errors.some((e) => isUnavailable(e, depth + 1))) return true
+  return isUnavailable(cause, depth + 1)
+}

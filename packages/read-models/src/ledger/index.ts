@@ -1,0 +1,69 @@
+/**
+ * The ledger read side (DESIGN §6): the projection that builds the RFC 6962 tree in PostgreSQL, the worker that
+ * signs and publishes tree heads, the proof queries the HTTP API serves, and the replay `cli audit`/`cli verify`
+ * run.
+ *
+ * @example
+ * const signer = await loadOrCreateSigningKey({ pem: env.LEDGER_SIGNING_KEY, dataDir, log })
+ * const projection = ledgerProjection({ signer, headEvery: 1000 })
+ * const worker = new LedgerHeadWorker({ db, store, signer, headSeconds: 60 })
+ */
+export {
+  LEDGER_PROJECTION,
+  LEDGER_CHECKPOINT_STREAM,
+  TREE_HEAD_SIGNED,
+  LEDGER_ACTOR,
+  DEFAULT_LEDGER_HEAD_EVERY,
+  DEFAULT_LEDGER_HEAD_SECONDS,
+  SIGNING_KEY_FILE,
+} from './ledger.constants.js'
+export { ledgerMigrations } from './ledger.migrations.js'
+export type { LedgerDatabase, LedgerLeavesTable, LedgerNodesTable, LedgerHeadsTable, LedgerKeysTable } from './ledger.tables.js'
+export {
+  ledgerTreeSize,
+  ledgerSubtreeSource,
+  findLeafByEventId,
+  findLeavesByEventIds,
+  readLeaves,
+  latestHead,
+  readHeads,
+  readPublicKey,
+  readPublicKeys,
+  signedHeadOf,
+  type LedgerDb,
+  type LedgerTransactional,
+  type LedgerLeaf,
+  type LedgerLeafWithHash,
+  type StoredHead,
+} from './ledger.repository.js'
+export { ledgerProjection, type LedgerProjectionOptions } from './ledger.projection.js'
+export {
+  LedgerHeadWorker,
+  appendHeadEvent,
+  treeHeadEventId,
+  type LedgerHeadWorkerOptions,
+  type LedgerHeadTick,
+} from './ledger-heads.worker.js'
+export { loadOrCreateSigningKey, signerFromPem, signingKeyFile, type LedgerSigner, type InfoLogger } from './signing-key.js'
+export { ledgerHead, ledgerPublicKey, inclusionProof, consistencyProof } from './ledger.queries.js'
+export {
+  SignedTreeHeadResponse,
+  PublicKeyQuery,
+  PublicKeyResponse,
+  InclusionProofQuery,
+  InclusionProofResponse,
+  ConsistencyProofQuery,
+  ConsistencyProofResponse,
+} from './ledger.schemas.js'
+export {
+  LedgerReplay,
+  describeFinding,
+  leafHashOfEvent,
+  type ReplayEvent,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReferenceLeaf,
+  type HeadToCheck,
+  type EventRef,
+  type Finding,
+} from './ledger.replay.js'

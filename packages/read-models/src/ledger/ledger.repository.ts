@@ -1,0 +1,271 @@
+import { sql, type QueryExecutorProvider } from 'kysely'
+import { HASH_SIZE, type Hash, type PerfectNode, type PerfectRef, type SignedTreeHead, type SubtreeSource } from '@pc/ledger'
+
+/**
+ * Reads and writes of the ledger tables, in plain SQL. They take any kysely instance or transaction, whatever
+ * tables its type declares (kysely's `Kysely<DB>` is invariant in `DB`, and the ledger is used from the projector's,
+ * the query API's and the CLI's instances alike).
+ */
+export type LedgerDb = QueryExecutorProvider
+
+/** A kysely instance that can open a transaction (the head worker needs one). */
+export interface LedgerTransactional extends QueryExecutorProvider {
+  transaction(): { execute<T>(callback: (trx: QueryExecutorProvider) => Promise<T>): Promise<T> }
+}
+
+/** A leaf as stored: which event, where it was in the log. */
+export interface LedgerLeaf {
+  leafIndex: bigint
+  eventId: string
+  streamId: string
+  revision: bigint
+  position: bigint
+  txId: bigint
+}
+
+/** A leaf with its hash (SHA-256(0x00 ‖ event hash)), as audits and exports read them. */
+export interface LedgerLeafWithHash extends LedgerLeaf {
+  leafHash: Hash
+}
+
+/** A head as stored, with where it went in `ledger-checkpoints` (null until published). */
+export interface StoredHead extends SignedTreeHead {
+  publishedRevision: bigint | null
+  publishedPosition: bigint | null
+}
+
+/** Number of leaves appended so far. */
+export async function ledgerTreeSize(db: LedgerDb): Promise<bigint> {
+  // max() on the primary key is an index lookup; leaves are dense from 0, so max + 1 is the count.
+  const { rows } = await sql<{ size: string }>`select coalesce(max(leaf_index) + 1, 0)::text as size from ledger_leaves`.execute(db)
+  return BigInt(rows[0]?.size ?? '0')
+}
+
+/**
+ * The stored tree as a `SubtreeSource`: every node a proof needs comes back from ONE query (`perfectMany`), so a
+ * proof costs one round trip and O(log n) index lookups.
+ *
+ * @example
+ * const auditPath = await proveInclusion(ledgerSubtreeSource(db), 41n, 1000n)
+ */
+export function ledgerSubtreeSource(db: LedgerDb): SubtreeSource {
+  const perfectMany = async (refs: readonly PerfectRef[]): Promise<Hash[]> => {
+    if (refs.length === 0) return []
+    const levels = refs.map((r) => r.level)
+    const indexes = refs.map((r) => r.index.toString())
+    const { rows } = await sql<{ level: number; index: string; hash: Buffer | null }>`
+      select r.level, r.index::text as index, n.hash
+        from unnest(${levels}::smallint[], ${indexes}::bigint[]) with ordinality as r(level, index, ord)
+        left join ledger_nodes n on n.level = r.level and n.index = r.index
+       order by r.ord`.execute(db)
+    return rows.map((row) => {
+      if (row.hash === null || row.hash.byteLength !== HASH_SIZE) {
+        throw new Error(`ledger: perfect subtree (${row.level}, ${row.index}) is not stored`)
+      }
+      return new Uint8Array(row.hash)
+    })
+  }
+  return {
+    perfectMany,
+    async perfect(level, index) {
+      const [hash] = await perfectMany([{ level, index }])
+      return hash as Hash
+    },
+  }
+}
+
+/** Appends leaf rows (one statement, however many). */
+export async function insertLeaves(db: LedgerDb, leaves: readonly LedgerLeaf[]): Promise<void> {
+  if (leaves.length === 0) return
+  await sql`
+    insert into ledger_leaves (leaf_index, event_id, stream_id, revision, position, tx_id)
+    select * from unnest(${leaves.map((l) => l.leafIndex.toString())}::bigint[], ${leaves.map((l) => l.eventId)}::uuid[],
+                         ${leaves.map((l) => l.streamId)}::text[], ${leaves.map((l) => l.revision.toString())}::bigint[],
+                         ${leaves.map((l) => l.position.toString())}::bigint[], ${leaves.map((l) => l.txId.toString())}::bigint[])`.execute(db)
+}
+
+/** Stores the perfect subtrees `appendLeaf` completed. A node is written once and never changes. */
+export async function insertNodes(db: LedgerDb, nodes: readonly PerfectNode[]): Promise<void> {
+  if (nodes.length === 0) return
+  await sql`
+    insert into ledger_nodes (level, index, hash)
+    select * from unnest(${nodes.map((n) => n.level)}::smallint[], ${nodes.map((n) => n.index.toString())}::bigint[],
+                         ${nodes.map((n) => Buffer.from(n.hash.buffer, n.hash.byteOffset, n.hash.byteLength))}::bytea[])`.execute(db)
+}
+
+interface LeafRow {
+  leaf_index: string
+  event_id: string
+  stream_id: string
+  revision: string
+  position: string
+  tx_id: string
+}
+
+function leafOfRow(row: LeafRow): LedgerLeaf {
+  return {
+    leafIndex: BigInt(row.leaf_index),
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    revision: BigInt(row.revision),
+    position: BigInt(row.position),
+    txId: BigInt(row.tx_id),
+  }
+}
+
+/** The leaf an event became, or undefined if it is not (yet) in the tree. */
+export async function findLeafByEventId(db: LedgerDb, eventId: string): Promise<LedgerLeaf | undefined> {
+  const { rows } = await sql<LeafRow>`
+    select leaf_index::text, event_id::text, stream_id, revision::text, position::text, tx_id::text
+      from ledger_leaves where event_id = ${eventId}::uuid`.execute(db)
+  return rows[0] ? leafOfRow(rows[0]) : undefined
+}
+
+/** The leaves of several events at once (stream exports), keyed by event id. */
+export async function findLeavesByEventIds(db: LedgerDb, eventIds: readonly string[]): Promise<Map<string, LedgerLeaf>> {
+  if (eventIds.length === 0) return new Map()
+  const { rows } = await sql<LeafRow>`
+    select leaf_index::text, event_id::text, stream_id, revision::text, position::text, tx_id::text
+      from ledger_leaves where event_id = any(${[...eventIds]}::uuid[])`.execute(db)
+  return new Map(rows.map((row) => [row.event_id, leafOfRow(row)]))
+}
+
+/**
+ * Leaves [from, to) in order with their hashes, a page at a time (audits and whole-log exports walk all of them).
+ *
+ * @example
+ * for await (const leaf of readLeaves(db, { to: head.treeSize })) …
+ */
+export async function* readLeaves(
+  db: LedgerDb,
+  options: { from?: bigint; to?: bigint; pageSize?: number } = {},
+): AsyncGenerator<LedgerLeafWithHash> {
+  const pageSize = options.pageSize ?? 2000
+  let next = options.from ?? 0n
+  for (;;) {
+    const limit = options.to === undefined ? pageSize : Number(minBigint(BigInt(pageSize), options.to - next))
+    if (limit <= 0) return
+    const { rows } = await sql<LeafRow & { hash: Buffer | null }>`
+      select l.leaf_index::text, l.event_id::text, l.stream_id, l.revision::text, l.position::text, l.tx_id::text, n.hash
+        from ledger_leaves l
+        left join ledger_nodes n on n.level = 0 and n.index = l.leaf_index
+       where l.leaf_index >= ${next.toString()}::bigint
+       order by l.leaf_index
+       limit ${limit}`.execute(db)
+    for (const row of rows) {
+      const leaf = leafOfRow(row)
+      if (leaf.leafIndex !== next) throw new Error(`ledger: leaf ${next} is missing from ledger_leaves`)
+      if (row.hash === null) throw new Error(`ledger: leaf ${next} has no hash in ledger_nodes`)
+      yield { ...leaf, leafHash: new Uint8Array(row.hash) }
+      next += 1n
+    }
+    if (rows.length < limit) return
+  }
+}
+
+function minBigint(a: bigint, b: bigint): bigint {
+  return a < b ? a : b
+}
+
+interface HeadRow {
+  tree_size: string
+  root_hash: string
+  signed_at: string
+  signature: string
+  key_id: string
+  published_revision: string | null
+  published_position: string | null
+}
+
+// Selected from `ledger_heads h`. ORDER BY must say `h.tree_size`: a bare `tree_size` would name the text output
+// column and sort '8' after '16'.
+const HEAD_COLUMNS = sql.raw(
+  'h.tree_size::text as tree_size, h.root_hash, h.signed_at, h.signature, h.key_id, ' +
+    'h.published_revision::text as published_revision, h.published_position::text as published_position',
+)
+
+function headOfRow(row: HeadRow): StoredHead {
+  return {
+    treeSize: row.tree_size,
+    rootHash: row.root_hash,
+    timestamp: row.signed_at,
+    signature: row.signature,
+    keyId: row.key_id,
+    publishedRevision: row.published_revision === null ? null : BigInt(row.published_revision),
+    publishedPosition: row.published_position === null ? null : BigInt(row.published_position),
+  }
+}
+
+/** Strips the storage fields: what is published and verified. */
+export function signedHeadOf(head: SignedTreeHead): SignedTreeHead {
+  return { treeSize: head.treeSize, rootHash: head.rootHash, timestamp: head.timestamp, signature: head.signature, keyId: head.keyId }
+}
+
+/** The head with the largest tree, or undefined before the first one is signed. */
+export async function latestHead(db: LedgerDb): Promise<StoredHead | undefined> {
+  const { rows } = await sql<HeadRow>`select ${HEAD_COLUMNS} from ledger_heads h order by h.tree_size desc limit 1`.execute(db)
+  return rows[0] ? headOfRow(rows[0]) : undefined
+}
+
+/** Every head, smallest tree first. */
+export async function readHeads(db: LedgerDb): Promise<StoredHead[]> {
+  const { rows } = await sql<HeadRow>`select ${HEAD_COLUMNS} from ledger_heads h order by h.tree_size`.execute(db)
+  return rows.map(headOfRow)
+}
+
+/** Heads not yet appended to `ledger-checkpoints`, smallest tree first. */
+export async function unpublishedHeads(db: LedgerDb): Promise<StoredHead[]> {
+  const { rows } = await sql<HeadRow>`
+    select ${HEAD_COLUMNS} from ledger_heads h where h.published_revision is null order by h.tree_size`.execute(db)
+  return rows.map(headOfRow)
+}
+
+/** Stores a freshly signed head (and the key that signed it, once). */
+export async function insertHead(db: LedgerDb, head: SignedTreeHead, publicKeyPem: string): Promise<void> {
+  await sql`insert into ledger_keys (key_id, public_key_pem) values (${head.keyId}, ${publicKeyPem})
+            on conflict (key_id) do nothing`.execute(db)
+  await sql`
+    insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id)
+    values (${head.treeSize}::bigint, ${head.rootHash}, ${head.timestamp}, ${head.signature}, ${head.keyId})`.execute(db)
+}
+
+export async function markHeadPublished(db: LedgerDb, treeSize: string, revision: bigint, position: bigint): Promise<void> {
+  await sql`
+    update ledger_heads set published_revision = ${revision.toString()}::bigint, published_position = ${position.toString()}::bigint
+     where tree_size = ${treeSize}::bigint`.execute(db)
+}
+
+/** Records a public key (the head worker does at start, so the query API can serve it before the first head). */
+export async function recordPublicKey(db: LedgerDb, keyId: string, publicKeyPem: string): Promise<void> {
+  await sql`insert into ledger_keys (key_id, public_key_pem) values (${keyId}, ${publicKeyPem})
+            on conflict (key_id) do nothing`.execute(db)
+}
+
+/** A key by id, or — without an id — the key of the latest head (else the most recently recorded key). */
+export async function readPublicKey(db: LedgerDb, keyId?: string): Promise<{ keyId: string; publicKeyPem: string } | undefined> {
+  const { rows } = keyId
+    ? await sql<{ key_id: string; public_key_pem: string }>`
+        select key_id, public_key_pem from ledger_keys where key_id = ${keyId}`.execute(db)
+    : await sql<{ key_id: string; public_key_pem: string }>`
+        select k.key_id, k.public_key_pem
+          from ledger_keys k
+          left join lateral (select max(tree_size) as size from ledger_heads h where h.key_id = k.key_id) h on true
+         order by h.size desc nulls last, k.first_used_at desc, k.key_id
+         limit 1`.execute(db)
+  const row = rows[0]
+  return row ? { keyId: row.key_id, publicKeyPem: row.public_key_pem } : undefined
+}
+
+/** Every recorded public key (audits check each head with the key it names). */
+export async function readPublicKeys(db: LedgerDb): Promise<{ keyId: string; publicKeyPem: string }[]> {
+  const { rows } = await sql<{ key_id: string; public_key_pem: string }>`
+    select key_id, public_key_pem from ledger_keys order by first_used_at, key_id`.execute(db)
+  return rows.map((row) => ({ keyId: row.key_id, publicKeyPem: row.public_key_pem }))
+}
+
+/** Locks the ledger projection's checkpoint row: serialises with its batches and a rebuild's swap. */
+export async function lockLedgerCheckpoint(trx: LedgerDb, projection: string): Promise<boolean> {
+  const { rows } = await sql<{ name: string }>`
+    select name from projection_checkpoints where name = ${projection} for update`.execute(trx)
+  return rows.length > 0
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod'
+
+/**
+ * HTTP shapes of the ledger endpoints (`GET /v1/ledger/head|public-key|proofs/inclusion|proofs/consistency`).
+ * Sizes and indexes are decimal strings: they count events and may pass 2^53. Hashes are lowercase hex.
+ *
+ * @example
+ * app.get('/v1/ledger/proofs/inclusion', {
+ *   schema: { querystring: InclusionProofQuery, response: { 200: InclusionProofResponse } },
+ * }, async (req) => inclusionProof(db, req.query))
+ */
+
+const Decimal = z.string().regex(/^(0|[1-9][0-9]*)$/, 'a non-negative decimal integer')
+const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits (a SHA-256)')
+
+/** A signed tree head: Ed25519 over the RFC 8785 JSON of `{ treeSize, rootHash, timestamp }`. */
+export const SignedTreeHeadResponse = z
+  .object({
+    treeSize: Decimal,
+    rootHash: Hex32,
+    timestamp: z.iso.datetime({ offset: true }),
+    signature: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
+    keyId: z.string().regex(/^[0-9a-f]{16}$/),
+  })
+  .meta({ id: 'SignedTreeHead', description: 'The latest signed tree head of the ledger.' })
+export type SignedTreeHeadResponse = z.infer<typeof SignedTreeHeadResponse>
+
+export const PublicKeyQuery = z.object({
+  /** A specific key (heads name the key that signed them); default: the key of the latest head. */
+  keyId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+})
+export type PublicKeyQuery = z.infer<typeof PublicKeyQuery>
+
+export const PublicKeyResponse = z
+  .object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), publicKeyPem: z.string().startsWith('-----BEGIN PUBLIC KEY-----') })
+  .meta({ id: 'LedgerPublicKey', description: 'The Ed25519 public key (SPKI PEM) that verifies tree heads.' })
+export type PublicKeyResponse = z.infer<typeof PublicKeyResponse>
+
+export const InclusionProofQuery = z.object({
+  eventId: z.uuid(),
+  /** The tree to prove against; default: the latest signed head's size. */
+  treeSize: Decimal.optional(),
+})
+export type InclusionProofQuery = z.infer<typeof InclusionProofQuery>
+
+export const InclusionProofResponse = z
+  .object({
+    leafIndex: Decimal,
+    treeSize: Decimal,
+    /** SHA-256(0x00 ‖ the 32 bytes of the event's `metadata.hash`). */
+    leafHash: Hex32,
+    /** RFC 6962 §2.1.1 audit path, from the leaf's sibling up. */
+    auditPath: z.array(Hex32),
+    /** The root of the first `treeSize` leaves; compare with a signed head of that size. */
+    rootHash: Hex32,
+  })
+  .meta({ id: 'InclusionProof' })
+export type InclusionProofResponse = z.infer<typeof InclusionProofResponse>
+
+export const ConsistencyProofQuery = z.object({ from: Decimal, to: Decimal })
+export type ConsistencyProofQuery = z.infer<typeof ConsistencyProofQuery>
+
+export const ConsistencyProofResponse = z
+  .object({
+    from: Decimal,
+    to: Decimal,
+    /** RFC 6962 §2.1.2 PROOF(from, D[to]); empty when from = 0 or from = to. */
+    proof: z.array(Hex32),
+  })
+  .meta({ id: 'ConsistencyProof' })
+export type ConsistencyProofResponse = z.infer<typeof ConsistencyProofResponse>

@@ -1,0 +1,151 @@
+import type { KeyObject } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import type { EventStore } from '@pc/event-store'
+import { ConfigError, loadConfig, openRuntime } from '@pc/platform'
+import { keyIdOf, loadPublicKeyPem, toHex, treeRoot, type SignedTreeHead } from '@pc/ledger'
+import {
+  LEDGER_CHECKPOINT_STREAM,
+  LedgerReplay,
+  TREE_HEAD_SIGNED,
+  describeFinding,
+  ledgerSubtreeSource,
+  ledgerTreeSize,
+  readHeads,
+  readLeaves,
+  readPublicKeys,
+  signedHeadOf,
+  type Finding,
+  type HeadToCheck,
+  type LedgerDb,
+} from '@pc/read-models/ledger'
+import { USAGE_ERROR, type CliCommand } from './command.js'
+
+/**
+ * `cli audit`: the live store against the ledger. Re-reads every event in delivery order, re-checks every hash
+ * chain, rebuilds the Merkle tree, and compares it with the ledger projection's stored leaves (leaf by leaf), with
+ * EVERY signed head (from `ledger_heads` and from the `ledger-checkpoints` stream) and with the stored tree nodes.
+ * Reports the first divergence, naming the event — which catches a database administrator who edits, deletes,
+ * reorders or inserts rows with the immutability triggers disabled.
+ */
+
+export interface AuditOptions {
+  store: EventStore
+  db: LedgerDb
+  /**
+   * Public keys to trust (SPKI PEM). Default: every key recorded in `ledger_keys` — convenient, but those are in
+   * the database being audited; pass the key you got from the committee or the deployment to rule that out.
+   */
+  publicKeyPems?: readonly string[]
+}
+
+export interface AuditResult {
+  ok: boolean
+  exitCode: 0 | 1
+  summary: string
+  findings: Finding[]
+}
+
+/**
+ * Audits the store against the ledger.
+ *
+ * @example
+ * const { exitCode, summary } = await auditStore({ store: runtime.eventStore, db: runtime.db })
+ */
+export async function auditStore(options: AuditOptions): Promise<AuditResult> {
+  const { store, db } = options
+  const trusted = options.publicKeyPems !== undefined
+  const pems = trusted ? [...options.publicKeyPems!] : (await readPublicKeys(db)).map((k) => k.publicKeyPem)
+  const keys = new Map<string, KeyObject>()
+  for (const pem of pems) {
+    const key = loadPublicKeyPem(pem)
+    keys.set(keyIdOf(key), key)
+  }
+
+  // Heads before the size: every head read then covers leaves the size includes (a head commits with its leaves).
+  const heads: HeadToCheck[] = (await readHeads(db)).map((h) => ({ head: signedHeadOf(h), source: 'ledger_heads' }))
+  for await (const event of store.readStream(LEDGER_CHECKPOINT_STREAM)) {
+    if (event.type !== TREE_HEAD_SIGNED) continue
+    heads.push({ head: event.data as unknown as SignedTreeHead, source: `${LEDGER_CHECKPOINT_STREAM}@${event.revision}` })
+  }
+  const ledgerSize = await ledgerTreeSize(db)
+
+  const replay = new LedgerReplay({
+    heads,
+    keys,
+    // With keys given, a head signed by any other key is a forgery; with the database's keys, every head names one.
+    requireKnownKey: () => true,
+    reference: readLeaves(db, { to: ledgerSize }),
+  })
+  for await (const event of store.readAll()) await replay.add(event)
+  const result = await replay.finish()
+
+  const findings = [...result.findings]
+  let findingCount = result.findingCount
+  // Proofs are served from the stored nodes, not the leaves: they must fold to the same root.
+  const storedRoot = await treeRoot(ledgerSubtreeSource(db), ledgerSize).then(toHex, () => 'missing nodes')
+  if (storedRoot !== result.referenceRoot) {
+    findings.push({ kind: 'stored_nodes', treeSize: ledgerSize, storedRoot, leavesRoot: result.referenceRoot })
+    findingCount++
+  }
+
+  if (findingCount > 0) {
+    const more = findingCount > 1 ? ` (${findingCount - 1} more problem${findingCount > 2 ? 's' : ''} after it)` : ''
+    return { ok: false, exitCode: 1, summary: `audit FAILED: ${describeFinding(findings[0]!)}${more}`, findings }
+  }
+  const latest = result.verifiedHeads.at(-1)
+  const behind = result.leaves - result.compared
+  return {
+    ok: true,
+    exitCode: 0,
+    findings,
+    summary:
+      `audit ok: ${result.events} events in ${result.streams} streams, hash chains intact; ` +
+      `${result.leaves} leaves rebuilt, ${result.compared} match the ledger's stored leaves and nodes; ` +
+      `${result.verifiedHeads.length} signed heads verified` +
+      (latest ? ` (latest: tree size ${latest.head.treeSize}, root ${latest.head.rootHash.slice(0, 16)}…)` : '') +
+      (trusted ? '' : ' with the keys recorded in the database') +
+      (behind > 0n ? `; ${behind} events not yet in the ledger` : ''),
+  }
+}
+
+/** `pnpm cli audit [--public-key <pem>]…` */
+export const auditCommand: CliCommand = {
+  name: 'audit',
+  summary: 'check the live store against the ledger: chains, tree, every signed head; report the first divergence',
+  usage: 'audit [--public-key <public-key.pem>]…',
+  async run(args, io) {
+    let values
+    try {
+      ;({ values } = parseArgs({
+        args,
+        options: { 'public-key': { type: 'string', multiple: true } },
+        strict: true,
+        allowPositionals: false,
+      }))
+    } catch (error) {
+      io.err(`audit: ${(error as Error).message}`)
+      return USAGE_ERROR
+    }
+    let config
+    try {
+      config = loadConfig(io.env)
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        io.err(error.message)
+        return 1
+      }
+      throw error
+    }
+    const publicKeyPems = values['public-key'] ? await Promise.all(values['public-key'].map((f) => readFile(f, 'utf8'))) : undefined
+    const runtime = await openRuntime(config)
+    try {
+      const result = await auditStore({ store: runtime.eventStore, db: runtime.db, ...(publicKeyPems && { publicKeyPems }) })
+      if (result.ok) io.out(result.summary)
+      else io.err(result.summary)
+      return result.exitCode
+    } finally {
+      await runtime.close()
+    }
+  },
+}

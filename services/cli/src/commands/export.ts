@@ -1,0 +1,267 @@
+import { once } from 'node:events'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import type { EventStore, JsonObject, RecordedEvent } from '@pc/event-store'
+import { ConfigError, loadConfig, openRuntime } from '@pc/platform'
+import { toHex, type SignedTreeHead } from '@pc/ledger'
+import {
+  findLeavesByEventIds,
+  inclusionProof,
+  latestHead,
+  readLeaves,
+  readPublicKey,
+  signedHeadOf,
+  type LedgerDb,
+} from '@pc/read-models/ledger'
+import { USAGE_ERROR, type CliCommand } from './command.js'
+
+/**
+ * `cli export`: stored events as JSON lines, with what an offline verifier needs alongside.
+ *
+ * Files (for `--out log.jsonl`):
+ * - `log.jsonl`: one event per line, exactly as stored — `{ eventId, streamId, revision, position, type,
+ *   schemaVersion, data, metadata, recordedAt }`, revision and position as decimal strings. `--all` writes the
+ *   log in delivery order (the order of the ledger's leaves), a stream in revision order.
+ * - `log.jsonl.head.json`: the latest signed tree head; `log.jsonl.pub.pem`: the public key that signed it.
+ * - `log.jsonl.leaves.jsonl` (`--all`): the ledger's record of every leaf the head covers — `{ leafIndex, eventId,
+ *   streamId, revision, position, leafHash }`. The head's signature authenticates it (its root must be the head's),
+ *   and it lets `verify` name the exact event where the log and the ledger part.
+ * - `log.jsonl.proofs.jsonl` (`--stream`): an RFC 6962 inclusion proof against the head for every exported event
+ *   the head covers — `{ eventId, leafIndex, treeSize, leafHash, auditPath }` — since one stream cannot rebuild
+ *   the tree.
+ */
+
+/** One line of an export. */
+export interface ExportedEvent {
+  eventId: string
+  streamId: string
+  revision: string
+  position: string
+  type: string
+  schemaVersion: number
+  data: JsonObject
+  metadata: RecordedEvent['metadata']
+  recordedAt: string
+}
+
+/** The ledger's record of one leaf (`.leaves.jsonl`). */
+export interface ExportedLeaf {
+  leafIndex: string
+  eventId: string
+  streamId: string
+  revision: string
+  position: string
+  leafHash: string
+}
+
+/** An inclusion proof of one exported event (`.proofs.jsonl`). */
+export interface ExportedProof {
+  eventId: string
+  leafIndex: string
+  treeSize: string
+  leafHash: string
+  auditPath: string[]
+}
+
+/** The files that go with an export at `out`. */
+export function exportFiles(out: string) {
+  return {
+    events: out,
+    head: `${out}.head.json`,
+    publicKey: `${out}.pub.pem`,
+    leaves: `${out}.leaves.jsonl`,
+    proofs: `${out}.proofs.jsonl`,
+  }
+}
+
+export function toExportedEvent(e: RecordedEvent): ExportedEvent {
+  return {
+    eventId: e.eventId,
+    streamId: e.streamId,
+    revision: e.revision.toString(),
+    position: e.position.toString(),
+    type: e.type,
+    schemaVersion: e.schemaVersion,
+    data: e.data,
+    metadata: e.metadata,
+    recordedAt: e.recordedAt,
+  }
+}
+
+export interface ExportOptions {
+  store: EventStore
+  /** The read-model database: the latest head, its public key and the leaves/proofs files come from it. */
+  db?: LedgerDb
+  /** One stream (`--stream`)… */
+  stream?: string
+  /** …or the whole log (`--all`). */
+  all?: boolean
+  out: string
+  /** A head to write instead of the database's latest. */
+  head?: SignedTreeHead
+  publicKeyPem?: string
+}
+
+export interface ExportResult {
+  events: number
+  /** The head written alongside, if any. */
+  head: SignedTreeHead | undefined
+  files: string[]
+  summary: string
+}
+
+/**
+ * Writes an export (see the module comment for the files).
+ *
+ * @example
+ * const { summary } = await exportEvents({ store, db, all: true, out: 'log.jsonl' })
+ */
+export async function exportEvents(options: ExportOptions): Promise<ExportResult> {
+  if ((options.stream === undefined) === !options.all) throw new TypeError('export: give exactly one of stream or all')
+  const files = exportFiles(options.out)
+  // A sidecar left by an earlier export to the same path would make `verify` check the wrong thing.
+  await Promise.all([files.head, files.publicKey, files.leaves, files.proofs].map((f) => rm(f, { force: true })))
+
+  // The head first: it then covers only events the log read below already holds (the ledger never runs ahead
+  // of the log), so a fresh export always contains everything its head commits to.
+  const head = options.head ?? (options.db ? signedHeadFrom(await latestHead(options.db)) : undefined)
+  const publicKeyPem = options.publicKeyPem ?? (head && options.db ? (await readPublicKey(options.db, head.keyId))?.publicKeyPem : undefined)
+
+  const written = [files.events]
+  let count = 0
+  // Stream exports keep the ids for the proofs; whole-log exports never hold the log in memory.
+  const streamEventIds: string[] = []
+  const out = createWriteStream(files.events, { encoding: 'utf8' })
+  try {
+    const source = options.all ? options.store.readAll() : options.store.readStream(options.stream!)
+    for await (const event of source) {
+      await writeLine(out, JSON.stringify(toExportedEvent(event)))
+      count++
+      if (!options.all) streamEventIds.push(event.eventId)
+    }
+  } finally {
+    await close(out)
+  }
+
+  if (head) {
+    await writeFile(files.head, `${JSON.stringify(head, null, 2)}\n`)
+    written.push(files.head)
+  }
+  if (publicKeyPem) {
+    await writeFile(files.publicKey, publicKeyPem)
+    written.push(files.publicKey)
+  }
+  if (head && options.db) {
+    if (options.all) await writeLeaves(options.db, files.leaves, BigInt(head.treeSize))
+    else await writeProofs(options.db, files.proofs, head, streamEventIds)
+    written.push(options.all ? files.leaves : files.proofs)
+  }
+  const what = options.all ? 'the whole log' : `stream ${options.stream}`
+  const summary =
+    `exported ${count} events of ${what} to ${files.events}` +
+    (head ? `, with the signed head of tree size ${head.treeSize}` : ', without a signed head (none given or signed yet)')
+  return { events: count, head, files: written, summary }
+}
+
+function signedHeadFrom(head: SignedTreeHead | undefined): SignedTreeHead | undefined {
+  return head ? signedHeadOf(head) : undefined
+}
+
+async function writeLeaves(db: LedgerDb, file: string, treeSize: bigint): Promise<void> {
+  const out = createWriteStream(file, { encoding: 'utf8' })
+  try {
+    for await (const leaf of readLeaves(db, { to: treeSize })) {
+      const line: ExportedLeaf = {
+        leafIndex: leaf.leafIndex.toString(),
+        eventId: leaf.eventId,
+        streamId: leaf.streamId,
+        revision: leaf.revision.toString(),
+        position: leaf.position.toString(),
+        leafHash: toHex(leaf.leafHash),
+      }
+      await writeLine(out, JSON.stringify(line))
+    }
+  } finally {
+    await close(out)
+  }
+}
+
+async function writeProofs(db: LedgerDb, file: string, head: SignedTreeHead, eventIds: readonly string[]): Promise<void> {
+  const leaves = await findLeavesByEventIds(db, eventIds)
+  const out = createWriteStream(file, { encoding: 'utf8' })
+  try {
+    for (const eventId of eventIds) {
+      const leaf = leaves.get(eventId)
+      if (!leaf || leaf.leafIndex >= BigInt(head.treeSize)) continue
+      const proof = await inclusionProof(db, { eventId, treeSize: head.treeSize })
+      const line: ExportedProof = {
+        eventId,
+        leafIndex: proof.leafIndex,
+        treeSize: proof.treeSize,
+        leafHash: proof.leafHash,
+        auditPath: proof.auditPath,
+      }
+      await writeLine(out, JSON.stringify(line))
+    }
+  } finally {
+    await close(out)
+  }
+}
+
+async function writeLine(out: WriteStream, line: string): Promise<void> {
+  if (!out.write(`${line}\n`)) await once(out, 'drain')
+}
+
+async function close(out: WriteStream): Promise<void> {
+  if (out.closed) return
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
+}
+
+/** `pnpm cli export (--stream <id> | --all) --out <file.jsonl>` */
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: 'write a stream or the whole log as JSON lines, with the signed head and public key alongside',
+  usage: 'export (--stream <stream id> | --all) --out <file.jsonl>',
+  async run(args, io) {
+    let values
+    try {
+      ;({ values } = parseArgs({
+        args,
+        options: { stream: { type: 'string' }, all: { type: 'boolean' }, out: { type: 'string' } },
+        strict: true,
+        allowPositionals: false,
+      }))
+    } catch (error) {
+      io.err(`export: ${(error as Error).message}`)
+      return USAGE_ERROR
+    }
+    if ((values.stream === undefined) === !values.all || !values.out) {
+      io.err(`export: give --out and exactly one of --stream or --all\nusage: pnpm cli ${exportCommand.usage}`)
+      return USAGE_ERROR
+    }
+    let config
+    try {
+      config = loadConfig(io.env)
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        io.err(error.message)
+        return 1
+      }
+      throw error
+    }
+    const runtime = await openRuntime(config)
+    try {
+      const result = await exportEvents({
+        store: runtime.eventStore,
+        db: runtime.db,
+        out: values.out,
+        ...(values.all ? { all: true } : { stream: values.stream! }),
+      })
+      io.out(result.summary)
+      return 0
+    } finally {
+      await runtime.close()
+    }
+  },
+}

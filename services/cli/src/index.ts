@@ -1,0 +1,1 @@
+export { COMMANDS, runCli, type CliCommand, type CliIo } from './cli.js'

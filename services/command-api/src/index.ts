@@ -1,0 +1,2 @@
+export { commandApp } from './app.js'
+export { buildServer } from './server.js'

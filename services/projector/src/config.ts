@@ -1,0 +1,61 @@
+import { ConfigError } from '@pc/platform'
+import { z } from 'zod'
+
+/**
+ * The projector's own settings, read once at start (the shared ones — database, data directory, log level — are
+ * `@pc/platform`'s `Config`). Pass an explicit record in tests.
+ */
+export interface ProjectorConfig {
+  /** `PROJECTOR_BATCH_SIZE`: most events per read-model transaction. */
+  readonly batchSize: number
+  /** `PROJECTOR_LEASE_POLL_MS`: how often a standby instance tries to take a projection over. */
+  readonly leasePollMs: number
+  /** `LEDGER_SIGNING_KEY`: Ed25519 PKCS#8 PEM; unset means a key generated once into `DATA_DIR`. */
+  readonly ledgerSigningKey: string | undefined
+  /** `LEDGER_HEAD_EVERY`: leaves between count-triggered signed tree heads. */
+  readonly ledgerHeadEvery: number
+  /** `LEDGER_HEAD_SECONDS`: the longest a grown tree goes without a signed head. */
+  readonly ledgerHeadSeconds: number
+}
+
+const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
+const int = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    blank,
+    z
+      .string()
+      .regex(/^\d+$/, `must be an integer ${min}-${max}`)
+      .optional()
+      .transform((v) => (v === undefined ? fallback : Number(v)))
+      .refine((n) => n >= min && n <= max, `must be an integer ${min}-${max}`),
+  )
+
+const Env = z.object({
+  PROJECTOR_BATCH_SIZE: int(1, 10_000, 500),
+  PROJECTOR_LEASE_POLL_MS: int(10, 60_000, 1000),
+  LEDGER_SIGNING_KEY: z.preprocess(blank, z.string().optional()),
+  LEDGER_HEAD_EVERY: int(1, 1_000_000, 1000),
+  LEDGER_HEAD_SECONDS: int(1, 86_400, 60),
+})
+
+export function loadProjectorConfig(env: Readonly<Record<string, string | undefined>> = process.env): ProjectorConfig {
+  const known = Object.fromEntries(Object.keys(Env.shape).map((k) => [k, env[k]]))
+  const parsed = Env.safeParse(known)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment')
+      // The signing key is a secret: never echo it.
+      const got = variable === 'LEDGER_SIGNING_KEY' ? 'a value' : JSON.stringify(env[variable])
+      return `${variable} ${issue.message} (got ${got})`
+    })
+    throw new ConfigError(`configuration error: ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  return Object.freeze({
+    batchSize: e.PROJECTOR_BATCH_SIZE,
+    leasePollMs: e.PROJECTOR_LEASE_POLL_MS,
+    ledgerSigningKey: e.LEDGER_SIGNING_KEY,
+    ledgerHeadEvery: e.LEDGER_HEAD_EVERY,
+    ledgerHeadSeconds: e.LEDGER_HEAD_SECONDS,
+  })
+}

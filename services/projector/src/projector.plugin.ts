@@ -1,0 +1,23 @@
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { startProjector, type Projector, type ProjectorOptions } from './projector.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The in-process projector (status of every projection). */
+    projector: Projector
+  }
+}
+
+/**
+ * Runs the projector inside a Fastify server, on the server's runtime (`pc-runtime`): started when registered,
+ * stopped in `onClose`, before the runtime (owned by the process) closes. How `pnpm start` mounts it next to the
+ * APIs, and how `main.ts` gives a standalone projector its health and metrics endpoints.
+ */
+const projectorPlugin: FastifyPluginAsync<ProjectorOptions> = async (app, options) => {
+  const projector = await startProjector(app.runtime, options)
+  app.decorate('projector', projector)
+  app.addHook('onClose', () => projector.stop())
+}
+
+export default fp(projectorPlugin, { name: 'pc-projector', fastify: '5.x', dependencies: ['pc-runtime'] })

@@ -1,0 +1,108 @@
+import type { Runtime } from '@pc/platform'
+import {
+  createReadModelDatabase,
+  LedgerHeadWorker,
+  migrateReadModels,
+  ProjectionRunner,
+  readModelProjections,
+  type LedgerSigner,
+  type Projection,
+  type ProjectionStatusReport,
+  type ProjectorLogger,
+} from '@pc/read-models'
+
+/** What the projector needs of the process runtime (a platform `Runtime` fits; a test can hand it a smaller one). */
+export interface ProjectorRuntime extends Pick<Runtime, 'eventStore' | 'databaseUrl'> {
+  readonly logger: ProjectorLogger & { child(bindings: Record<string, unknown>): ProjectorLogger }
+}
+
+export interface ProjectorOptions {
+  /** Default: every read model (`readModelProjections`). */
+  projections?: readonly Projection[]
+  /** Most events per transaction (default 500). */
+  batchSize?: number
+  /** How often a standby instance tries the lease (default 1000 ms). */
+  leasePollMs?: number
+  /** Pause after a transient failure (default 1000 ms). */
+  retryDelayMs?: number
+  /** Bring the read-model tables up to date first (default true). */
+  migrate?: boolean
+  /** The ledger's signer and head cadence; with a signer the head worker runs too (DESIGN §6). */
+  ledger?: { signer?: LedgerSigner; headEvery?: number; headSeconds?: number }
+}
+
+export interface Projector {
+  readonly runner: ProjectionRunner
+  status(): ProjectionStatusReport[]
+  /** Stops the projections (the batch in flight finishes or rolls back) and the ledger head worker. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the projector inside a process that already holds a runtime: migrates the read models, then runs every
+ * projection in the background (one lease each, so another instance elsewhere stands by) and, with a signer, the
+ * ledger head worker. `pnpm start` mounts it next to the APIs; `main.ts` runs it alone.
+ *
+ * @example
+ * const projector = await startProjector(runtime, { ledger: { signer } })
+ * // … on shutdown, before the runtime closes:
+ * await projector.stop()
+ */
+export async function startProjector(runtime: ProjectorRuntime, options: ProjectorOptions = {}): Promise<Projector> {
+  const logger = runtime.logger.child({ component: 'projector' })
+  const ledger = options.ledger ?? {}
+  const projections =
+    options.projections ??
+    readModelProjections({
+      ledger: { ...(ledger.signer ? { signer: ledger.signer } : {}), ...(ledger.headEvery ? { headEvery: ledger.headEvery } : {}) },
+    })
+  // Its own small pool: in the all-in-one process the projector's writes never queue behind (or starve) the APIs'
+  // requests on the runtime's pool. Two per projection: a batch, or a rebuild's pinned session plus its work.
+  // The event store's subscriptions stay on the store's pool.
+  const db = createReadModelDatabase({
+    connectionString: runtime.databaseUrl,
+    max: 2 * projections.length + 2,
+    applicationName: 'pc-projector',
+    onPoolError: (error: Error & { code?: string }) =>
+      logger.warn({ code: error.code, message: error.message }, 'projector PostgreSQL connection failed'),
+  })
+  try {
+    if (options.migrate ?? true) await migrateReadModels(db)
+  } catch (error) {
+    await db.destroy()
+    throw error
+  }
+  const runner = new ProjectionRunner({
+    db,
+    store: runtime.eventStore,
+    connectionString: runtime.databaseUrl,
+    projections,
+    logger,
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.leasePollMs ? { leasePollMs: options.leasePollMs } : {}),
+    ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
+  })
+  runner.start()
+  const heads = ledger.signer
+    ? new LedgerHeadWorker({
+        db,
+        store: runtime.eventStore,
+        signer: ledger.signer,
+        logger,
+        ...(ledger.headSeconds ? { headSeconds: ledger.headSeconds } : {}),
+      })
+    : undefined
+  heads?.start()
+  logger.info({ projections: projections.map((p) => p.name) }, 'projector started')
+  let stopping: Promise<void> | undefined
+  return {
+    runner,
+    status: () => runner.status(),
+    stop() {
+      stopping ??= Promise.all([runner.stop(), heads?.stop()])
+        .then(() => db.destroy())
+        .then(() => logger.info({}, 'projector stopped'))
+      return stopping
+    },
+  }
+}

@@ -1,4 +1,5 @@
 import { commandApp } from '@pc/command-api'
+import { queryApp } from '@pc/query-api'
 import { createHttpServer, serve } from '@pc/platform'
 import type { CliCommand } from './command.js'
 
@@ -22,8 +23,8 @@ export const startCommand: CliCommand = {
       async build(config, runtime) {
         const app = await createHttpServer(config, runtime)
         await app.register(commandApp)
-        // Planned: `await app.register(queryApp)` (query API) and the projector's workers, started here and
-        // stopped in an `onClose` hook so shutdown keeps its order.
+        await app.register(queryApp)
+        // Planned: the projector's workers, started here and stopped in an `onClose` hook so shutdown keeps its order.
         return app
       },
     })

@@ -1,0 +1,2 @@
+export { queryApp } from './app.js'
+export { buildServer } from './server.js'

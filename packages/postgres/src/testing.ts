@@ -26,16 +26,40 @@ interface Teardown {
 }
 
 let ownCluster: Promise<EmbeddedCluster> | undefined
+/** Test databases alive on the process's own cluster; at zero the cluster is stopped. */
+let users = 0
+let idleTimer: NodeJS.Timeout | undefined
 
-async function serverUrl(): Promise<string> {
+/**
+ * The server to create test databases on. Without an explicit URL this process starts its own cluster and stops it
+ * once the last test database is dropped: the postgres child would otherwise keep the event loop alive, so
+ * `beforeExit` never fires and a test file run on its own never ends.
+ */
+async function acquireServer(): Promise<{ url: string; release: () => void }> {
   const explicit = process.env.DATABASE_URL ?? process.env.TEST_PG_URL
-  if (explicit) return explicit
+  if (explicit) return { url: explicit, release: () => undefined }
+  users++
+  clearTimeout(idleTimer)
   ownCluster ??= mkdtemp(join(tmpdir(), 'pc-test-pg-')).then((dir) =>
     startEmbeddedPostgres({ dataDir: dir, persistent: false }),
   )
-  const cluster = await ownCluster
-  process.once('beforeExit', () => void cluster.stop())
-  return cluster.url
+  const cluster = ownCluster
+  const release = () => {
+    users--
+    if (users > 0) return
+    // A short grace period so consecutive tests in one file reuse the cluster instead of restarting it.
+    idleTimer = setTimeout(() => {
+      if (users > 0 || ownCluster !== cluster) return
+      ownCluster = undefined
+      void cluster.then((running) => running.stop())
+    }, 250)
+  }
+  try {
+    return { url: (await cluster).url, release }
+  } catch (error) {
+    release()
+    throw error
+  }
 }
 
 function withDatabase(url: string, database: string): string {
@@ -45,23 +69,30 @@ function withDatabase(url: string, database: string): string {
 }
 
 export async function testDatabase(t: Teardown): Promise<TestDatabase> {
-  const base = await serverUrl()
+  const { url: base, release } = await acquireServer()
   const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: base })
-  await admin.connect()
   try {
-    await admin.query(`create database ${name}`)
-  } finally {
-    await admin.end()
+    await runAdmin(base, `create database ${name}`)
+  } catch (error) {
+    release()
+    throw error
   }
   t.teardown(async () => {
-    const client = new pg.Client({ connectionString: base })
-    await client.connect()
     try {
-      await client.query(`drop database if exists ${name} with (force)`)
+      await runAdmin(base, `drop database if exists ${name} with (force)`)
     } finally {
-      await client.end()
+      release()
     }
   })
   return { url: withDatabase(base, name), name }
+}
+
+async function runAdmin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { testDatabase } from '@pc/postgres/testing'
-import { createPostgresEventStore, type DeliveredEvent, type PostgresEventStore } from '@pc/event-store'
+import { createPostgresEventStore, handleCommand, type DeliveredEvent, type PostgresEventStore } from '@pc/event-store'
 import { exportPrivateKeyPem, generateSigningKeyPair, sealEvents } from '@pc/ledger'
 import {
   ProjectionRunner,
@@ -23,18 +23,19 @@ import {
   signerFromPem,
   type LedgerSigner,
 } from '@pc/read-models/ledger'
-// The generic command handler and the CLI's commands are used as functions, the way the services call them.
-import { handleCommand } from '../packages/event-store/src/command-handler.js'
-import { auditStore } from '../services/cli/src/commands/audit.js'
-import { exportEvents, exportFiles } from '../services/cli/src/commands/export.js'
-import { verifyExport } from '../services/cli/src/commands/verify.js'
+// The CLI as `pnpm cli` runs it (the test package does not depend on the CLI service).
+import { runCli } from '../services/cli/src/cli.js'
+import { exportFiles } from '../services/cli/src/commands/export.command.js'
 
 /**
  * Tamper evidence on real PostgreSQL (issue 7, DESIGN §6): events go in through the command handler (so they are
  * sealed), the ledger projection builds the tree and signs heads, the head worker publishes them. Then a
  * superuser goes around the immutability triggers (`session_replication_role = replica`) and changes one byte,
  * reorders two events, deletes one, or inserts a forged one (with a correct hash chain, backdated into history).
- * `cli audit` (live) and `cli verify` (on a fresh export, no server) must each catch every one and name the event.
+ * `pnpm cli audit` (live) and `pnpm cli verify` (on a fresh `pnpm cli export`, no server) must each catch every one
+ * and name the event. The commands run as the command line runs them (`runCli`, their own runtime and exit code),
+ * with the public key handed over out of band, as a committee would hold it — not the one in the export or the
+ * database.
  */
 
 const migrations = { ...readModelMigrations, ...ledgerMigrations }
@@ -53,6 +54,8 @@ interface Stack {
   /** Every event in delivery order, before any tampering. */
   events: DeliveredEvent[]
   dir: string
+  /** The public key as the committee holds it. */
+  publicKeyFile: string
 }
 
 async function note(store: PostgresEventStore, streamId: string, text: string) {
@@ -76,6 +79,8 @@ async function stack(t: Test): Promise<Stack> {
   const signer = signerFromPem(exportPrivateKeyPem(generateSigningKeyPair().privateKey))
   const dir = await mkdtemp(join(tmpdir(), 'pc-tamper-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const publicKeyFile = join(dir, 'committee-copy.pub.pem')
+  await writeFile(publicKeyFile, signer.publicKeyPem)
 
   // disclosure-d is written early only: a forged event can extend its chain without breaking it.
   const plan = ['disclosure-d', 'case-a', 'case-b', 'disclosure-d', 'case-c', 'case-a', 'disclosure-d', 'case-b']
@@ -105,7 +110,7 @@ async function stack(t: Test): Promise<Stack> {
   await caughtUp()
   await runner.stop()
   t.same((await readHeads(db)).map((h) => h.treeSize), ['5', '10', '15', '20', '24'], 'heads signed and published')
-  return { url, store, db, signer, events: await all(store), dir }
+  return { url, store, db, signer, events: await all(store), dir, publicKeyFile }
 }
 
 async function all(store: PostgresEventStore): Promise<DeliveredEvent[]> {
@@ -134,14 +139,27 @@ async function asSuperuser(s: Stack, work: (client: Client) => Promise<void>): P
   }
 }
 
+/** `pnpm cli <argv…>` against the stack's database: the exit code and the one-line summary it printed. */
+async function cli(s: Stack, ...argv: string[]): Promise<{ exitCode: number | undefined; summary: string }> {
+  const lines: string[] = []
+  const io = { env: { DATABASE_URL: s.url, DATA_DIR: s.dir, LOG_LEVEL: 'silent' }, out: (l: string) => void lines.push(l), err: (l: string) => void lines.push(l) }
+  const exitCode = await runCli(argv, io)
+  return { exitCode, summary: lines.join('\n') }
+}
+
 async function audit(s: Stack) {
-  return auditStore({ store: s.store, db: s.db, publicKeyPems: [s.signer.publicKeyPem] })
+  return cli(s, 'audit', '--public-key', s.publicKeyFile)
+}
+
+async function verify(s: Stack, out: string) {
+  return cli(s, 'verify', '--in', out, '--public-key', s.publicKeyFile)
 }
 
 async function exportAndVerify(s: Stack, name: string) {
   const out = join(s.dir, `${name}.jsonl`)
-  await exportEvents({ store: s.store, db: s.db, all: true, out })
-  return { out, result: await verifyExport({ in: out }) }
+  const exported = await cli(s, 'export', '--all', '--out', out)
+  if (exported.exitCode !== 0) throw new Error(exported.summary)
+  return { out, result: await verify(s, out) }
 }
 
 /** Leaf events (the tree leaves `ledger-checkpoints` out), in delivery order. */
@@ -165,8 +183,10 @@ t.test('one byte of one event changed', async (t) => {
   const victim = leaves(s)[9]!
   const text = String(victim.data.text)
   const changed = text.slice(0, -1) + String.fromCharCode(text.charCodeAt(text.length - 1) ^ 1)
+  const edit = `update events set data = jsonb_set(data, '{text}', to_jsonb($2::text)) where event_id = $1`
+  await t.rejects(s.store.pool.query(edit, [victim.eventId, changed]), /events are immutable: UPDATE/, 'the trigger refuses an ordinary edit')
   await asSuperuser(s, async (c) => {
-    await c.query(`update events set data = jsonb_set(data, '{text}', to_jsonb($2::text)) where event_id = $1`, [victim.eventId, changed])
+    await c.query(edit, [victim.eventId, changed])
   })
 
   const audited = await audit(s)
@@ -208,7 +228,7 @@ t.test('two events reordered (their chains stay intact)', async (t) => {
 
   // Without the leaves file, the signed head alone still catches it, and narrows it to the leaves it covers.
   await rm(exportFiles(out).leaves)
-  const headOnly = await verifyExport({ in: out })
+  const headOnly = await verify(s, out)
   t.equal(headOnly.exitCode, 1)
   t.match(headOnly.summary, /signed head of tree size 15 .* leaves 10\.\.14 were altered/, 'the head after them, and the range since the head before')
   t.match(headOnly.summary, `events ${leaves(s)[10]!.eventId} `, 'naming the events that bound the range')

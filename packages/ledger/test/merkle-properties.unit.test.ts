@@ -98,6 +98,49 @@ t.test('every consistency proof between sampled sizes verifies, and fails agains
   t.ok(checked > 1000, `checked ${checked} consistency proofs`)
 })
 
+t.test('every proof of a random tree, exhaustively along two axes, verifies; against a wrong root none does', async (t) => {
+  // The sampled properties above cover many sizes; this one leaves no leaf and no size out along two axes: every
+  // leaf at the full size and at a random size, every earlier size against the full tree, and a random size
+  // against every later one.
+  let checked = 0
+  await fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2000 }), fc.integer(), fc.nat(), (leaves, seed, pick) => {
+      const tree = new MemoryMerkleTree()
+      for (let i = 0; i < leaves; i++) tree.append(eventHash(seed, i))
+      const n = BigInt(leaves)
+      const k = BigInt((pick % leaves) + 1)
+      const roots = Array.from({ length: leaves + 1 }, (_, size) => tree.root(BigInt(size)))
+      // A wrong root of the same shape: the tree of the same size over other leaves.
+      const other = new MemoryMerkleTree()
+      for (let i = 0; i < leaves; i++) other.append(eventHash(seed + 1, i))
+      const otherRoots = Array.from({ length: leaves + 1 }, (_, size) => other.root(BigInt(size)))
+
+      for (const size of new Set([n, k])) {
+        for (let leafIndex = 0n; leafIndex < size; leafIndex++) {
+          const proof = { leafIndex, treeSize: size, leafHash: tree.leafHash(leafIndex), auditPath: tree.inclusionProof(leafIndex, size), rootHash: roots[Number(size)]! }
+          if (!verifyInclusion(proof)) return false
+          if (verifyInclusion({ ...proof, rootHash: otherRoots[Number(size)]! })) return false
+          checked++
+        }
+      }
+      const pairs: Array<[bigint, bigint]> = []
+      for (let from = 0n; from <= n; from++) pairs.push([from, n])
+      for (let to = k; to <= n; to++) pairs.push([k, to])
+      for (const [from, to] of pairs) {
+        const p = { from, to, fromRoot: roots[Number(from)]!, toRoot: roots[Number(to)]!, proof: tree.consistencyProof(from, to) }
+        if (!verifyConsistency(p)) return false
+        // The empty tree is a prefix of every tree: from 0, any later root is consistent.
+        if (from > 0n && verifyConsistency({ ...p, toRoot: otherRoots[Number(to)]! })) return false
+        if (from > 0n && verifyConsistency({ ...p, fromRoot: otherRoots[Number(from)]! })) return false
+        checked++
+      }
+      return true
+    }),
+    { numRuns: 8 },
+  )
+  t.ok(checked > 5_000, `checked ${checked} proofs`)
+})
+
 t.test('the frontier root equals the tree root after every append', async (t) => {
   await fc.assert(
     fc.property(fc.integer({ min: 1, max: 600 }), fc.integer(), (leaves, seed) => {

@@ -16,7 +16,7 @@ import {
   type Projection,
 } from '@pc/read-models'
 import { LedgerHeadWorker, latestHead, ledgerMigrations, ledgerProjection, signerFromPem, type LedgerSigner } from '@pc/read-models/ledger'
-import { auditCommand, auditStore } from '../src/commands/audit.js'
+import { auditCommand, auditStore } from '../src/commands/audit.command.js'
 
 /**
  * `cli audit` against the ledger's own tables. The event-side tampering (one byte, reorder, delete, insert) is

@@ -16,8 +16,8 @@ import {
   type Projection,
 } from '@pc/read-models'
 import { LedgerHeadWorker, ledgerMigrations, ledgerProjection, signerFromPem, type LedgerSigner } from '@pc/read-models/ledger'
-import { exportCommand, exportEvents, exportFiles, type ExportedEvent, type ExportedProof } from '../src/commands/export.js'
-import { verifyExport } from '../src/commands/verify.js'
+import { exportCommand, exportEvents, exportFiles, type ExportedEvent, type ExportedProof } from '../src/commands/export.command.js'
+import { verifyExport } from '../src/commands/verify.command.js'
 
 const migrations = { ...readModelMigrations, ...ledgerMigrations }
 

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { signToken } from '@pc/platform'
 import { freePort } from '@pc/postgres'
 import { testDatabase } from '@pc/postgres/testing'
 import t, { type Test } from 'tap'
@@ -88,7 +89,7 @@ t.test('start with a malformed DATABASE_URL exits 1 with one line naming DATABAS
   t.notOk(existsSync(join(dataDir, 'postgres')), 'no database was started')
 })
 
-t.test('start serves /health/ready 200, then stops cleanly on SIGTERM', async (t) => {
+t.test('start serves the command API, the query API and the projector on one port, then stops cleanly on SIGTERM', async (t) => {
   const dataDir = await tempDataDir(t)
   const port = await freePort()
   const env: Record<string, string> = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' }
@@ -106,6 +107,31 @@ t.test('start serves /health/ready 200, then stops cleanly on SIGTERM', async (t
     t.ok(existsSync(join(dataDir, 'jwt-secret')), 'a JWT secret was generated into DATA_DIR')
     t.ok(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), 'the embedded PostgreSQL runs from DATA_DIR')
   }
+
+  // One process projects what it accepts: a case reported over HTTP is listed once the projector has passed it.
+  const secret = (await readFile(join(dataDir, 'jwt-secret'), 'utf8')).trim()
+  const resident = await signToken(secret, { sub: 'resident-1', roles: ['resident'], units: ['B1-101'] })
+  const staff = await signToken(secret, { sub: 'staff-1', roles: ['staff'] })
+  const reported = await fetch(`http://127.0.0.1:${port}/v1/cases`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${resident}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      kind: 'repair',
+      category: 'lift',
+      title: 'Lift stuck',
+      description: 'Between floors 3 and 4',
+      channel: 'app',
+      priority: 'urgent',
+      location: { building: 'B1', unit: '101' },
+    }),
+  })
+  t.equal(reported.status, 201)
+  const { id, position } = (await reported.json()) as { id: string; position: string }
+  const listed = await fetch(`http://127.0.0.1:${port}/v1/cases?waitFor=${position}`, { headers: { authorization: `Bearer ${staff}` } })
+  t.equal(listed.status, 200)
+  t.ok(BigInt(listed.headers.get('x-projection-position') ?? '-1') >= 0n, 'the answer says where the read model stands')
+  const { cases } = (await listed.json()) as { cases: Array<{ id: string; status: string }> }
+  t.same(cases.map((c) => [c.id, c.status]), [[id, 'reported']], 'the case just reported is listed: the projector runs in this process')
 
   run.child.kill('SIGTERM')
   t.equal(await run.exited, 0, 'exits 0 after a graceful shutdown')

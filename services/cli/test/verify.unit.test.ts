@@ -15,8 +15,8 @@ import {
   treeHead,
   type SigningKeyPair,
 } from '@pc/ledger'
-import { exportFiles, type ExportedEvent, type ExportedLeaf, type ExportedProof } from '../src/commands/export.js'
-import { verifyCommand, verifyExport } from '../src/commands/verify.js'
+import { exportFiles, type ExportedEvent, type ExportedLeaf, type ExportedProof } from '../src/commands/export.command.js'
+import { verifyCommand, verifyExport } from '../src/commands/verify.command.js'
 
 /**
  * `cli verify` on hand-made exports: no server, no database. The files are built the way `export` writes them —

@@ -1,3 +1,4 @@
+import { DecimalString, Uuid } from '@pc/contracts'
 import { z } from 'zod'
 
 /**
@@ -10,43 +11,42 @@ import { z } from 'zod'
  * }, async (req) => inclusionProof(db, req.query))
  */
 
-const Decimal = z.string().regex(/^(0|[1-9][0-9]*)$/, 'a non-negative decimal integer')
+const isDecimal = (v: unknown): v is string => DecimalString.safeParse(v).success
 const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits (a SHA-256)')
+const KeyId = z.string().regex(/^[0-9a-f]{16}$/, '16 lowercase hex digits')
 
 /** A signed tree head: Ed25519 over the RFC 8785 JSON of `{ treeSize, rootHash, timestamp }`. */
 export const SignedTreeHeadResponse = z
   .object({
-    treeSize: Decimal,
+    treeSize: DecimalString,
     rootHash: Hex32,
     timestamp: z.iso.datetime({ offset: true }),
     signature: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
-    keyId: z.string().regex(/^[0-9a-f]{16}$/),
+    keyId: KeyId,
   })
   .meta({ id: 'SignedTreeHead', description: 'The latest signed tree head of the ledger.' })
 export type SignedTreeHeadResponse = z.infer<typeof SignedTreeHeadResponse>
 
 export const PublicKeyQuery = z.object({
-  /** A specific key (heads name the key that signed them); default: the key of the latest head. */
-  keyId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  keyId: KeyId.optional().describe('A specific key (each head names the key that signed it); default: the key of the latest head'),
 })
 export type PublicKeyQuery = z.infer<typeof PublicKeyQuery>
 
 export const PublicKeyResponse = z
-  .object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), publicKeyPem: z.string().startsWith('-----BEGIN PUBLIC KEY-----') })
+  .object({ keyId: KeyId, publicKeyPem: z.string().startsWith('-----BEGIN PUBLIC KEY-----') })
   .meta({ id: 'LedgerPublicKey', description: 'The Ed25519 public key (SPKI PEM) that verifies tree heads.' })
 export type PublicKeyResponse = z.infer<typeof PublicKeyResponse>
 
 export const InclusionProofQuery = z.object({
-  eventId: z.uuid(),
-  /** The tree to prove against; default: the latest signed head's size. */
-  treeSize: Decimal.optional(),
+  eventId: Uuid.describe('The event to prove'),
+  treeSize: DecimalString.optional().describe("The tree to prove against (its first treeSize leaves); default: the latest signed head's size"),
 })
 export type InclusionProofQuery = z.infer<typeof InclusionProofQuery>
 
 export const InclusionProofResponse = z
   .object({
-    leafIndex: Decimal,
-    treeSize: Decimal,
+    leafIndex: DecimalString,
+    treeSize: DecimalString,
     /** SHA-256(0x00 ‖ the 32 bytes of the event's `metadata.hash`). */
     leafHash: Hex32,
     /** RFC 6962 §2.1.1 audit path, from the leaf's sibling up. */
@@ -57,13 +57,23 @@ export const InclusionProofResponse = z
   .meta({ id: 'InclusionProof' })
 export type InclusionProofResponse = z.infer<typeof InclusionProofResponse>
 
-export const ConsistencyProofQuery = z.object({ from: Decimal, to: Decimal })
+export const ConsistencyProofQuery = z
+  .object({
+    from: DecimalString.describe('Size of the earlier tree (a signed head you hold)'),
+    to: DecimalString.describe('Size of the later tree'),
+  })
+  // Static, so a bad request (400) rather than a state the ledger is in: a tree cannot be consistent with a larger one.
+  // zod runs this even when a field failed above, so it must not assume decimals.
+  .refine((q) => !isDecimal(q.from) || !isDecimal(q.to) || BigInt(q.from) <= BigInt(q.to), {
+    message: 'must not exceed to',
+    path: ['from'],
+  })
 export type ConsistencyProofQuery = z.infer<typeof ConsistencyProofQuery>
 
 export const ConsistencyProofResponse = z
   .object({
-    from: Decimal,
-    to: Decimal,
+    from: DecimalString,
+    to: DecimalString,
     /** RFC 6962 §2.1.2 PROOF(from, D[to]); empty when from = 0 or from = to. */
     proof: z.array(Hex32),
   })

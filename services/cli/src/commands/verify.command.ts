@@ -23,7 +23,7 @@ import {
   type ReplayEvent,
 } from '@pc/read-models/ledger'
 import { USAGE_ERROR, type CliCommand } from './command.js'
-import { exportFiles } from './export.js'
+import { exportFiles } from './export.command.js'
 
 /**
  * `cli verify`: checks an export with no server (DESIGN §6). Everything it trusts is the public key: the head is

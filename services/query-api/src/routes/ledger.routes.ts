@@ -1,0 +1,113 @@
+import { requireRoles } from '@pc/platform'
+import {
+  ConsistencyProofQuery,
+  ConsistencyProofResponse,
+  InclusionProofQuery,
+  InclusionProofResponse,
+  PublicKeyQuery,
+  PublicKeyResponse,
+  SignedTreeHeadResponse,
+  LEDGER_PROJECTION,
+  consistencyProof,
+  inclusionProof,
+  ledgerHead,
+  ledgerPublicKey,
+} from '@pc/read-models/ledger'
+import type { FastifyReply } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { QueryRouteOptions } from '../options.js'
+import { readAt, WaitForQuery } from '../read-your-writes.js'
+
+/**
+ * The ledger (DESIGN §6): what an owners' committee or an auditor needs to check, with their own tools, that the
+ * record was not altered — the latest signed tree head, the key that signs heads, and RFC 6962 inclusion and
+ * consistency proofs. Everything here is public-key verifiable, so nothing personal is in it; reading it is still
+ * limited to the roles whose job it is (issue 7).
+ *
+ * - `GET /v1/ledger/head` → the latest signed tree head
+ * - `GET /v1/ledger/public-key[?keyId=]` → `{ keyId, publicKeyPem }` (SPKI)
+ * - `GET /v1/ledger/proofs/inclusion?eventId=&treeSize=` → `{ leafIndex, treeSize, leafHash, auditPath, rootHash }`
+ * - `GET /v1/ledger/proofs/consistency?from=&to=` → `{ from, to, proof }`
+ *
+ * Sizes beyond the ledger's tree (or an event past the tree asked about) are 422 `RULE_VIOLATED` naming the
+ * parameter: the request is well formed, the tree is not that big yet. Every route takes `waitFor` (an event's
+ * position: wait until the ledger projection has made it a leaf) and answers with `X-Projection-Position`.
+ */
+export const ledgerRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, { waitForTimeoutMs }) => {
+  const db = app.readModels
+  const readers = requireRoles('committee', 'auditor', 'manager')
+  const tags = ['ledger']
+  const ledgerAt = (reply: FastifyReply, waitFor: string | undefined) =>
+    readAt(app, reply, { projections: [LEDGER_PROJECTION], waitFor, timeoutMs: waitForTimeoutMs })
+
+  app.get(
+    '/ledger/head',
+    {
+      preHandler: readers,
+      schema: {
+        tags,
+        summary: 'The latest signed tree head',
+        querystring: WaitForQuery,
+        response: { 200: SignedTreeHeadResponse },
+      },
+    },
+    async (request, reply) => {
+      await ledgerAt(reply, request.query.waitFor)
+      return ledgerHead(db)
+    },
+  )
+
+  app.get(
+    '/ledger/public-key',
+    {
+      preHandler: readers,
+      schema: {
+        tags,
+        summary: 'The Ed25519 public key (SPKI PEM) that verifies tree heads',
+        querystring: PublicKeyQuery.extend(WaitForQuery.shape),
+        response: { 200: PublicKeyResponse },
+      },
+    },
+    async (request, reply) => {
+      const { waitFor, ...query } = request.query
+      await ledgerAt(reply, waitFor)
+      return ledgerPublicKey(db, query)
+    },
+  )
+
+  app.get(
+    '/ledger/proofs/inclusion',
+    {
+      preHandler: readers,
+      schema: {
+        tags,
+        summary: 'RFC 6962 inclusion proof of an event in the tree of treeSize leaves (default: the latest signed head)',
+        querystring: InclusionProofQuery.extend(WaitForQuery.shape),
+        response: { 200: InclusionProofResponse },
+      },
+    },
+    async (request, reply) => {
+      const { waitFor, ...query } = request.query
+      await ledgerAt(reply, waitFor)
+      return inclusionProof(db, query)
+    },
+  )
+
+  app.get(
+    '/ledger/proofs/consistency',
+    {
+      preHandler: readers,
+      schema: {
+        tags,
+        summary: 'RFC 6962 consistency proof: the tree of `to` leaves extends the tree of `from` leaves',
+        querystring: ConsistencyProofQuery.extend(WaitForQuery.shape),
+        response: { 200: ConsistencyProofResponse },
+      },
+    },
+    async (request, reply) => {
+      const { waitFor, ...query } = request.query
+      await ledgerAt(reply, waitFor)
+      return consistencyProof(db, query)
+    },
+  )
+}

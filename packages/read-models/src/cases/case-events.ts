@@ -1,4 +1,4 @@
-import { isCaseEventType, type CaseEvent } from '@pc/contracts'
+import { isCaseStreamEventType, type CaseStreamEvent } from '@pc/contracts'
 import { caseEventCodec, evolve, initialCaseState, type ActiveCaseState, type CaseState } from '@pc/domain'
 import type { EventFilter, RecordedEvent } from '@pc/event-store'
 
@@ -12,16 +12,17 @@ export function caseIdOf(streamId: string): string {
 }
 
 /**
- * The stored event as the domain sees it (upcast to the latest schema and validated), or null for an event on a
- * case stream that is not a case event (a mediation event, issue 5), which the case fold passes over.
+ * The stored event as the domain sees it (upcast to the latest schema and validated): a case event or a dispute's
+ * mediation event (issue 5), which the domain's `evolve` folds into the case's mediation slot. Null for an event
+ * of a type this code does not know, which the case fold passes over.
  */
-export function decodeCaseEvent(event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): CaseEvent | null {
-  if (!isCaseEventType(event.type)) return null
+export function decodeCaseEvent(event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): CaseStreamEvent | null {
+  if (!isCaseStreamEventType(event.type)) return null
   return caseEventCodec.fromStored(event)
 }
 
-/** When an event happened: the case events' own `at`, else (events of other contexts) the envelope's time. */
-export function occurredAt(event: Pick<RecordedEvent, 'data' | 'metadata'>, decoded: CaseEvent | null): string {
+/** When an event happened: the events' own `at`, else (events of unknown types) the envelope's time. */
+export function occurredAt(event: Pick<RecordedEvent, 'data' | 'metadata'>, decoded: CaseStreamEvent | null): string {
   if (decoded) return decoded.data.at
   const at = event.data['at']
   return typeof at === 'string' ? at : event.metadata.occurredAt

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 import type { CaseKind, CasePriority, CaseStatus } from '@pc/contracts'
 import { slaClocks, type SlaClocks } from '@pc/domain'
 import type { Database } from '../database.js'
@@ -47,13 +47,7 @@ export async function listSlaClocks(db: Kysely<Database>, query: SlaListQuery): 
     .orderBy(sql`next_due_at nulls last`)
     .orderBy('case_id')
     .limit(limit)
-  if (query.overdueOnly) {
-    select = select.where(
-      sql<boolean>`(response_running and response_due_at < ${now})
-        or update_due_at < ${now}
-        or (resolution_running and resolution_due_at < ${now})`,
-    )
-  }
+  if (query.overdueOnly) select = select.where(runningClockOverdue(now))
   if (query.building !== undefined) select = select.where('building', '=', query.building)
   if (query.assigneeId !== undefined) select = select.where('assignee_id', '=', query.assigneeId)
   const rows = await select.execute()
@@ -69,4 +63,18 @@ export async function listSlaClocks(db: Kysely<Database>, query: SlaListQuery): 
     nextDueAt: row.next_due_at?.toISOString() ?? null,
     clocks: slaClocks(row.state, now),
   }))
+}
+
+/**
+ * True for a row with a running SLA clock past its deadline at `now` (ISO): the same test as `slaClocks`' `running &&
+ * overdue`, in SQL. Works on `case_sla` and `case_list`, which name the clock columns alike; the update clock's
+ * deadline is null whenever that clock is not running. Never null itself, so `not` of it is the complement.
+ *
+ * @example
+ * db.selectFrom('case_list').selectAll().where(runningClockOverdue(now))
+ */
+export function runningClockOverdue(now: string): RawBuilder<boolean> {
+  return sql<boolean>`((response_running and response_due_at < ${now})
+    or (update_due_at is not null and update_due_at < ${now})
+    or (resolution_running and resolution_due_at < ${now}))`
 }

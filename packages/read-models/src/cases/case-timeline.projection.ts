@@ -1,8 +1,9 @@
 import type { Insertable } from 'kysely'
-import type { CaseEvent, NoteVisibility } from '@pc/contracts'
+import { isMediationEvent, type CaseEvent, type NoteVisibility } from '@pc/contracts'
 import { assertNever } from '@pc/domain'
 import type { DeliveredEvent } from '@pc/event-store'
 import type { Projection } from '../projection.js'
+import { describeMediationEvent } from '../mediation/mediation-timeline.js'
 import { CASE_STREAMS, caseIdOf, decodeCaseEvent, occurredAt } from './case-events.js'
 import type { CaseTimelineTable } from './case.tables.js'
 import { chunks } from './upsert.js'
@@ -12,8 +13,8 @@ export const CASE_TIMELINE_PROJECTION = 'case-timeline'
 /**
  * A case's timeline (`GET /v1/cases/:id/timeline`): one entry per event with its time, type, actor, a short human
  * summary and whether a resident may see it. Residents see `public` entries only; escalations, reviews, links,
- * SLA breaches and internal notes are `internal`. Events of other contexts on the case stream (mediation) are
- * listed as `internal` until their context says otherwise.
+ * SLA breaches and internal notes are `internal`. A dispute's mediation events are described by the mediation
+ * read model (`mediation/mediation-timeline.ts`); events of unknown types are listed as `internal`.
  */
 export const caseTimelineProjection: Projection = {
   name: CASE_TIMELINE_PROJECTION,
@@ -27,7 +28,11 @@ export const caseTimelineProjection: Projection = {
 
 export function timelineRow(event: DeliveredEvent): Insertable<CaseTimelineTable> {
   const decoded = decodeCaseEvent(event)
-  const entry = decoded ? describe(decoded) : { summary: humanize(event.type), visibility: 'internal' as const, detail: null }
+  const entry = !decoded
+    ? { summary: humanize(event.type), visibility: 'internal' as const, detail: null }
+    : isMediationEvent(decoded)
+      ? describeMediationEvent(decoded)
+      : describe(decoded)
   return {
     case_id: caseIdOf(event.streamId),
     revision: event.revision,

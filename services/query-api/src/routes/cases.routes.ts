@@ -1,0 +1,251 @@
+import { CaseKind, CasePriority, CaseStatus, DecimalString, IsoDateTime, Uuid } from '@pc/contracts'
+import { NotFoundError } from '@pc/domain'
+import { actorOf, requireRoles } from '@pc/platform'
+import {
+  CASE_LIST_PROJECTION,
+  CASE_TIMELINE_PROJECTION,
+  caseTimeline,
+  findCase,
+  listCases,
+} from '@pc/read-models'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { CursorParam, encodeCursor } from '../cases/case-cursor.js'
+import { replayCase } from '../cases/case-history.js'
+import { CASE_READER_ROLES, caseReaderOf } from '../cases/case-read.access.js'
+import {
+  CaseDetailView,
+  CaseStateView,
+  CaseSummaryView,
+  TimelineEntryView,
+  caseDetailView,
+  caseSummaryView,
+  stateView,
+  timelineEntryView,
+} from '../cases/case.views.js'
+import type { QueryRouteOptions } from '../options.js'
+import { readAt, WaitForQuery } from '../read-your-writes.js'
+
+/** `a,b,c` → `['a', 'b', 'c']` (a repeated parameter is not needed: the values never contain commas). */
+const commaList = () =>
+  z.string().transform((s) => s.split(',').map((v) => v.trim()).filter((v) => v !== ''))
+
+const Name = z.string().trim().min(1).max(200)
+
+const CaseListQuery = WaitForQuery.extend({
+  status: commaList().pipe(z.array(CaseStatus).max(20)).optional().describe('One or more, comma-separated'),
+  kind: commaList().pipe(z.array(CaseKind).max(20)).optional().describe('One or more, comma-separated'),
+  priority: commaList().pipe(z.array(CasePriority).max(20)).optional().describe('One or more, comma-separated'),
+  category: Name.optional(),
+  building: Name.optional(),
+  unit: Name.optional(),
+  assigneeId: Name.optional(),
+  reporterId: Name.optional(),
+  overdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('true: a running SLA clock is past its deadline; false: none is'),
+  cursor: CursorParam.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+})
+
+const CaseParams = z.object({ id: Uuid })
+
+const HistoryQuery = WaitForQuery.extend({
+  asOf: IsoDateTime.optional().describe('The case as it stood at this moment'),
+  revision: DecimalString.optional().describe('The case right after the event at this revision'),
+}).superRefine((query, ctx) => {
+  if ((query.asOf === undefined) === (query.revision === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [query.asOf === undefined ? 'asOf' : 'revision'],
+      message: 'give exactly one of asOf and revision',
+    })
+  }
+})
+
+const EventsQuery = WaitForQuery.extend({
+  from: DecimalString.default('0').describe('First revision to list'),
+  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+})
+
+const RawEvent = z.object({
+  eventId: Uuid,
+  streamId: z.string(),
+  revision: DecimalString,
+  position: DecimalString,
+  type: z.string(),
+  schemaVersion: z.number().int(),
+  data: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.unknown()).describe('actor, occurredAt, correlationId, causationId, prevHash, hash'),
+  recordedAt: IsoDateTime,
+})
+
+const LIST = [CASE_LIST_PROJECTION]
+const TIMELINE = [CASE_LIST_PROJECTION, CASE_TIMELINE_PROJECTION]
+
+/**
+ * Case queries (DESIGN §5, issue 4):
+ * - `GET /v1/cases` — the queue: filters, newest first, opaque cursor;
+ * - `GET /v1/cases/:id`, `…/timeline` — from the read models; residents see their own cases and public entries;
+ * - `GET /v1/cases/:id/history?asOf=|revision=` — the state folded from the event store (staff, managers, auditors);
+ * - `GET /v1/cases/:id/events` — the raw stored events with their hashes (auditors, managers).
+ * Who sees which case is `caseReaderOf`; a case the reader may not see is a 404, never a 403. Every route takes
+ * `waitFor` and answers `X-Projection-Position` (`readAt`). History and events read the event store, so `waitFor`
+ * there only waits for the event to be stored, and the header reports the case list's position.
+ */
+export const casesRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, { now, waitForTimeoutMs }) => {
+  const tags = ['cases']
+  const readers = requireRoles(...CASE_READER_ROLES)
+  const read = (reply: Parameters<typeof readAt>[1], projections: readonly string[], waitFor: string | undefined) =>
+    readAt(app, reply, { projections, reportPositionOf: projections.length > 0 ? projections : LIST, waitFor, timeoutMs: waitForTimeoutMs })
+  const notFound = (id: string) => new NotFoundError(`no case ${id}`)
+
+  app.get(
+    '/cases',
+    {
+      preHandler: readers,
+      schema: {
+        tags,
+        summary: 'The case queue, newest first, filtered to what the caller may see',
+        querystring: CaseListQuery,
+        response: { 200: z.object({ cases: z.array(CaseSummaryView), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request, reply) => {
+      const { waitFor, cursor, limit, ...filters } = request.query
+      await read(reply, LIST, waitFor)
+      const reader = caseReaderOf(actorOf(request))
+      const at = now().toISOString()
+      const page = await listCases(app.readModels, { ...filters, visibleTo: reader.visibleTo, now: at, after: cursor, limit })
+      return {
+        cases: page.cases.map((record) => caseSummaryView(record, at, reader.seesInternal(record.state))),
+        nextCursor: page.next && encodeCursor(page.next),
+      }
+    },
+  )
+
+  app.get(
+    '/cases/:id',
+    {
+      preHandler: readers,
+      schema: { tags, summary: 'One case', params: CaseParams, querystring: WaitForQuery, response: { 200: CaseDetailView } },
+    },
+    async (request, reply) => {
+      await read(reply, LIST, request.query.waitFor)
+      const reader = caseReaderOf(actorOf(request))
+      const found = await findCase(app.readModels, request.params.id, reader.visibleTo)
+      if (!found) throw notFound(request.params.id)
+      return caseDetailView(found, now().toISOString(), reader.seesInternal(found.state))
+    },
+  )
+
+  app.get(
+    '/cases/:id/timeline',
+    {
+      preHandler: readers,
+      schema: {
+        tags,
+        summary: "A case's timeline, one entry per event (residents: public entries only)",
+        params: CaseParams,
+        querystring: WaitForQuery,
+        response: { 200: z.object({ caseId: Uuid, entries: z.array(TimelineEntryView) }) },
+      },
+    },
+    async (request, reply) => {
+      await read(reply, TIMELINE, request.query.waitFor)
+      const reader = caseReaderOf(actorOf(request))
+      const found = await findCase(app.readModels, request.params.id, reader.visibleTo)
+      if (!found) throw notFound(request.params.id)
+      const entries = await caseTimeline(app.readModels, found.caseId, { publicOnly: !reader.seesInternal(found.state) })
+      return { caseId: found.caseId, entries: entries.map(timelineEntryView) }
+    },
+  )
+
+  app.get(
+    '/cases/:id/history',
+    {
+      preHandler: requireRoles('staff', 'manager', 'auditor'),
+      schema: {
+        tags,
+        summary: 'The case as it stood at a moment or a revision, folded from the event store',
+        params: CaseParams,
+        querystring: HistoryQuery,
+        response: {
+          200: z.object({
+            caseId: Uuid,
+            revision: DecimalString,
+            position: DecimalString,
+            asOf: IsoDateTime,
+            state: CaseStateView,
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { waitFor, asOf, revision } = request.query
+      await read(reply, [], waitFor)
+      const point = revision !== undefined ? { revision: BigInt(revision) } : { asOf: asOf! }
+      const history = await replayCase(app.runtime.eventStore, request.params.id, point)
+      if (!history) {
+        throw new NotFoundError(
+          revision !== undefined
+            ? `case ${request.params.id} has no revision ${revision}`
+            : `case ${request.params.id} did not exist at ${asOf}`,
+        )
+      }
+      return {
+        caseId: request.params.id,
+        revision: history.revision.toString(),
+        position: history.position.toString(),
+        asOf: history.asOf,
+        state: stateView(history.state),
+      }
+    },
+  )
+
+  app.get(
+    '/cases/:id/events',
+    {
+      preHandler: requireRoles('auditor', 'manager'),
+      schema: {
+        tags,
+        summary: "A case stream's raw stored events, with their hash chain",
+        params: CaseParams,
+        querystring: EventsQuery,
+        response: { 200: z.object({ caseId: Uuid, events: z.array(RawEvent), nextRevision: DecimalString.nullable() }) },
+      },
+    },
+    async (request, reply) => {
+      const { waitFor, from, limit } = request.query
+      await read(reply, [], waitFor)
+      const streamId = `case-${request.params.id}`
+      const store = app.runtime.eventStore
+      const events = []
+      for await (const event of store.readStream(streamId, { from: BigInt(from), maxCount: limit + 1 })) events.push(event)
+      if (events.length === 0) {
+        // Past the end of an existing stream is an empty page; no stream at all is no case.
+        let exists = false
+        for await (const _ of store.readStream(streamId, { maxCount: 1 })) exists = true
+        if (!exists) throw notFound(request.params.id)
+      }
+      const page = events.slice(0, limit)
+      return {
+        caseId: request.params.id,
+        events: page.map((event) => ({
+          eventId: event.eventId,
+          streamId: event.streamId,
+          revision: event.revision.toString(),
+          position: event.position.toString(),
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          data: event.data,
+          metadata: event.metadata,
+          recordedAt: event.recordedAt,
+        })),
+        nextRevision: events.length > limit ? events[limit]!.revision.toString() : null,
+      }
+    },
+  )
+}

@@ -24,6 +24,19 @@ t.test('a ZodError thrown by a handler is a 400 naming each field', async (t) =>
   t.same(mapped.problem.errors?.map((e) => e.path), ['a', 'b.c'])
 })
 
+t.test('unknown keys of a strict object are named one by one', async (t) => {
+  const schema = z.strictObject({ a: z.strictObject({ b: z.string() }) })
+  const parsed = schema.safeParse({ a: { b: 'x', typo: 1 }, extra: true })
+  t.notOk(parsed.success)
+  t.same(toProblem(parsed.error).problem.errors?.map((e) => e.path).sort(), ['a.typo', 'extra'])
+  // The same issue as Fastify's zod validator reports it (fastify-type-provider-zod's `params` keep the keys).
+  const validation = Object.assign(new Error('body/a must not have additional properties'), {
+    validationContext: 'body',
+    validation: [{ instancePath: '/a', message: 'Unrecognized key: "typo"', params: { keys: ['typo'] } }],
+  })
+  t.same(toProblem(validation).problem.errors?.map((e) => e.path), ['a.typo'])
+})
+
 t.test('a rule violation without a field carries only the rule', async (t) => {
   const { problem: p } = toProblem(new RuleViolationError('REVIEW_REQUIRED', 'review the case before closing it'))
   t.match(p, { status: 422, code: 'RULE_VIOLATED', rule: 'REVIEW_REQUIRED', detail: 'review the case before closing it' })

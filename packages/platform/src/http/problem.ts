@@ -54,6 +54,8 @@ interface FastifyLikeError {
 interface ZodLikeIssue {
   path: ReadonlyArray<PropertyKey>
   message: string
+  /** `unrecognized_keys`: the keys a strict object does not know. */
+  keys?: ReadonlyArray<string>
 }
 
 export function toProblem(error: unknown): MappedError {
@@ -99,10 +101,15 @@ function fastifyProblem(error: unknown): Problem | undefined {
   if (Array.isArray(e.validation)) {
     return problem('VALIDATION_FAILED', {
       detail: `the request ${contextName(e.validationContext)} is not valid`,
-      errors: e.validation.map((issue) => ({
-        path: fieldPath(e.validationContext, issue.instancePath, issue.params?.missingProperty),
-        message: issue.message ?? 'is invalid',
-      })),
+      errors: e.validation.flatMap((issue) => {
+        const message = issue.message ?? 'is invalid'
+        // A strict object's unknown keys (zod `unrecognized_keys`) are named one by one, like a missing one.
+        const unknownKeys = issue.params?.keys
+        if (Array.isArray(unknownKeys) && unknownKeys.length > 0) {
+          return unknownKeys.map((key) => ({ path: fieldPath(e.validationContext, issue.instancePath, String(key)), message }))
+        }
+        return [{ path: fieldPath(e.validationContext, issue.instancePath, issue.params?.missingProperty), message }]
+      }),
     })
   }
   const code = typeof e.code === 'string' ? e.code : ''
@@ -152,10 +159,10 @@ function isZodError(error: unknown): error is { issues: ZodLikeIssue[] } {
 }
 
 function zodFields(issues: ZodLikeIssue[]): FieldError[] {
-  return issues.map((issue) => ({
-    path: issue.path.length === 0 ? 'body' : issue.path.map(String).join('.'),
-    message: issue.message,
-  }))
+  return issues.flatMap((issue) => {
+    const paths = Array.isArray(issue.keys) ? issue.keys.map((key) => [...issue.path, key]) : [issue.path]
+    return paths.map((path) => ({ path: path.length === 0 ? 'body' : path.map(String).join('.'), message: issue.message }))
+  })
 }
 
 // SQLSTATE classes meaning "the database is not there right now" rather than "the query is wrong":

@@ -8,5 +8,6 @@
 export * from './common.js'
 export * from './errors.js'
 export * from './cases/index.js'
+export * from './mediation/index.js'
 export * from './upcasters.js'
 export * from './disclosures/index.js'

@@ -1,6 +1,8 @@
 import type { z } from 'zod'
-import { CaseEventHistory, CaseEventTypes } from './cases/events.js'
+import { CaseEventHistory } from './cases/events.js'
 import type { EventHistory, EventTypeRegistry } from './cases/events.js'
+import { CaseStreamEventTypes } from './mediation/case-stream.js'
+import { MediationEventHistory, mediationUpcasters } from './mediation/events.js'
 
 /**
  * Upcasting: stored events are never rewritten, so an event written in an old shape is brought to the latest shape
@@ -93,8 +95,14 @@ export function createEventReader(
   }
 }
 
-/** The reader for case events. */
-export const caseEventReader = createEventReader(CaseEventTypes, caseUpcasters, CaseEventHistory)
+/**
+ * The reader for case streams: case events and the mediation events a dispute's stream also holds (issue 5).
+ */
+export const caseEventReader = createEventReader(
+  CaseStreamEventTypes,
+  { ...caseUpcasters, ...mediationUpcasters },
+  { ...CaseEventHistory, ...MediationEventHistory },
+)
 
 /**
  * `upcast(type, schemaVersion, data)` → the latest version's data, for every event type this package knows.

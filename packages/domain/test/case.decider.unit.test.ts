@@ -11,7 +11,7 @@ import {
   requiresReview,
   RuleViolationError,
 } from '../src/index.js'
-import type { ActiveCaseState, CaseCommand, CaseState } from '../src/index.js'
+import type { ActiveCaseState, CaseCommand, CaseState, MediationState } from '../src/index.js'
 import {
   actors,
   CASE_ID,
@@ -388,7 +388,8 @@ t.test('resolve', async (t) => {
       { start: T0 },
     )
     const state = active(given.state)
-    const withMediation = (status: 'open' | 'concluded'): CaseState => ({ ...state, mediation: { status } })
+    // The case decider reads the slot's status only; the mediation decider's own tests build whole mediations.
+    const withMediation = (status: 'open' | 'concluded'): CaseState => ({ ...state, mediation: { status } as MediationState })
     const resolve = (s: CaseState) => caseDecider.decide(commandFor('resolve'), s, context(given.now))
     const error = thrown(() => resolve(withMediation('open')))
     t.equal((error as RuleViolationError).rule, 'MEDIATION_NOT_CONCLUDED')
@@ -684,15 +685,15 @@ t.test('record_overdue (the SLA worker, actor system:sla)', async (t) => {
   })
 })
 
-t.test('evolve leaves events of a sub-decider (mediation) to the composer', async (t) => {
+t.test('evolve leaves events of no known type unchanged (mediation events go to the mediation slot)', async (t) => {
   const given = historyTo('in_progress')
-  const foreign = { type: 'MediationOpened', data: { mediatorId: 'mediator-1' } } as unknown as CaseEvent
+  const foreign = { type: 'SomethingNotYetKnown', data: { mediatorId: 'mediator-1' } } as unknown as CaseEvent
   t.equal(caseDecider.evolve(given.state, foreign), given.state)
 })
 
 t.test('evolve keeps the mediation slot through every case event', async (t) => {
   const given = historyTo('in_progress')
-  const withSlot: CaseState = { ...given.state, mediation: { status: 'concluded' } }
+  const withSlot: CaseState = { ...given.state, mediation: { status: 'concluded' } as MediationState }
   const after = fold(when(given.events, commandFor('resolve'), given.now), withSlot)
   t.same(active(after).mediation, { status: 'concluded' })
 })

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 
@@ -22,6 +23,10 @@ export interface Config {
   readonly logLevel: LogLevel
   /** `BODY_LIMIT_BYTES`: larger request bodies are refused with 413. */
   readonly bodyLimitBytes: number
+  /** `DISCLOSURE_ADVANCE_NOTICE_DAYS`: a major matter is published at least this many days before it takes effect. */
+  readonly disclosureAdvanceNoticeDays: number
+  /** `DISCLOSURE_SCHEDULE`: the estate's disclosure schedule, a JSON array (see `DisclosureScheduleEntry`). */
+  readonly disclosureSchedule: DisclosureSchedule
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -55,6 +60,26 @@ function isPostgresUrl(value: string): boolean {
   }
 }
 
+/** A JSON document checked against `schema`; a failure names the member (`0.every: …`). */
+function json<T>(schema: z.ZodType<T>, fallback: T) {
+  return optionalString(z.string()).transform((raw, ctx): T => {
+    if (raw === undefined) return fallback
+    let value: unknown
+    try {
+      value = JSON.parse(raw)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' })
+      return z.NEVER
+    }
+    const parsed = schema.safeParse(value)
+    if (parsed.success) return parsed.data
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: 'custom', message: `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}` })
+    }
+    return z.NEVER
+  })
+}
+
 const EnvSchema = z.object({
   PORT: integer(1, 65535, 3000),
   HOST: optionalString(z.string().regex(/^\S+$/, 'must be a host name or IP address without spaces')).default(
@@ -77,6 +102,8 @@ const EnvSchema = z.object({
     )
     .default('info'),
   BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024, 64 * 1024),
+  DISCLOSURE_ADVANCE_NOTICE_DAYS: integer(0, 365, 7),
+  DISCLOSURE_SCHEDULE: json(DisclosureSchedule, DEFAULT_DISCLOSURE_SCHEDULE),
 })
 
 /** What a bad value looked like, without leaking a secret into a terminal or a log. */
@@ -124,6 +151,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     jwtSecret: e.JWT_SECRET,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    disclosureAdvanceNoticeDays: e.DISCLOSURE_ADVANCE_NOTICE_DAYS,
+    disclosureSchedule: e.DISCLOSURE_SCHEDULE,
   })
 }
 

@@ -1,4 +1,5 @@
 import { isAbsolute, join } from 'node:path'
+import { DEFAULT_DISCLOSURE_SCHEDULE } from '@pc/contracts'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/index.js'
 
@@ -47,6 +48,8 @@ t.test('values are parsed and typed', async (t) => {
     jwtSecret: 'k'.repeat(40),
     logLevel: 'debug',
     bodyLimitBytes: 2048,
+    disclosureAdvanceNoticeDays: 7,
+    disclosureSchedule: DEFAULT_DISCLOSURE_SCHEDULE,
   })
 })
 

@@ -44,4 +44,6 @@ export { waitForProjections, projectionsReached, projectionPosition, type WaitFo
 export { silentLogger, type ProjectorLogger } from './logger.js'
 export * from './cases/index.js'
 export * from './ledger/index.js'
+export * from './mediation/index.js'
+export * from './disclosures/index.js'
 export { readModelProjections, selectProjections, type ReadModelProjectionsOptions } from './projections.js'

@@ -1,5 +1,7 @@
 import { caseProjections } from './cases/index.js'
+import { disclosureProjection } from './disclosures/index.js'
 import { ledgerProjection, type LedgerProjectionOptions } from './ledger/index.js'
+import { mediationProjection } from './mediation/index.js'
 import type { Projection } from './projection.js'
 
 export interface ReadModelProjectionsOptions {
@@ -14,7 +16,7 @@ export interface ReadModelProjectionsOptions {
  * const runner = new ProjectionRunner({ db, store, connectionString, projections: readModelProjections({ ledger }) })
  */
 export function readModelProjections(options: ReadModelProjectionsOptions = {}): Projection[] {
-  return [...caseProjections, ledgerProjection(options.ledger ?? {})]
+  return [...caseProjections, mediationProjection, disclosureProjection, ledgerProjection(options.ledger ?? {})]
 }
 
 /**

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, openRuntime, createLogger } from '@pc/platform'
 import { testDatabase } from '@pc/postgres/testing'
-import { caseProjections, waitForProjections, readCheckpoint, createReadModelDatabase } from '@pc/read-models'
-import { buildServer, loadProjectorConfig, startProjector } from '../src/index.js'
+import { caseProjections, waitForProjections, readCheckpoint, createReadModelDatabase, readModelProjections } from '@pc/read-models'
+import { OBJECTION_CASE_REACTOR, buildServer, loadProjectorConfig, startProjector } from '../src/index.js'
 
 async function runtimeFor(t: Parameters<typeof testDatabase>[0]) {
   const { url } = await testDatabase(t)
@@ -30,7 +30,7 @@ function sealedLessEvent(type: string, data: Record<string, string>) {
 
 t.test('startProjector migrates, projects in the background and stops cleanly', async (t) => {
   const { runtime, url } = await runtimeFor(t)
-  const projector = await startProjector(runtime, { projections: caseProjections, leasePollMs: 50 })
+  const projector = await startProjector(runtime, { projections: caseProjections, leasePollMs: 50, sla: false })
   t.teardown(() => projector.stop())
   const { position } = await runtime.eventStore.append('other-1', [sealedLessEvent('Noise', {})])
   const db = createReadModelDatabase({ connectionString: url, max: 2 })
@@ -48,7 +48,13 @@ t.test('the standalone server runs every read model, the ledger included, and an
   t.teardown(() => app.close())
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(ready.statusCode, 200)
-  t.same(app.projector.status().map((s) => s.name).sort(), ['case-figures', 'case-list', 'case-sla', 'case-timeline', 'ledger'])
+  t.same(
+    app.projector.status().map((s) => s.name).sort(),
+    [...readModelProjections().map((p) => p.name), OBJECTION_CASE_REACTOR].sort(),
+    'every read model, the ledger included, and the objection → case reactor',
+  )
+  t.ok(app.projector.status().some((s) => s.name === 'ledger'))
+  t.ok(app.projector.sla, 'the SLA worker runs too')
   const { position } = await runtime.eventStore.append('other-1', [sealedLessEvent('Noise', {})])
   const db = createReadModelDatabase({ connectionString: url, max: 2 })
   t.teardown(() => db.destroy())
@@ -60,5 +66,6 @@ t.test('the standalone server runs every read model, the ledger included, and an
 t.test('projector configuration fails fast, naming the variable', async (t) => {
   t.throws(() => loadProjectorConfig({ PROJECTOR_BATCH_SIZE: '0' }), /PROJECTOR_BATCH_SIZE must be an integer 1-10000/)
   t.throws(() => loadProjectorConfig({ LEDGER_HEAD_SECONDS: 'soon' }), /LEDGER_HEAD_SECONDS/)
-  t.match(loadProjectorConfig({}), { batchSize: 500, leasePollMs: 1000, ledgerHeadEvery: 1000, ledgerHeadSeconds: 60 })
+  t.throws(() => loadProjectorConfig({ SLA_CHECK_SECONDS: '0' }), /SLA_CHECK_SECONDS must be an integer 1-3600/)
+  t.match(loadProjectorConfig({}), { batchSize: 500, leasePollMs: 1000, ledgerHeadEvery: 1000, ledgerHeadSeconds: 60, slaCheckSeconds: 30 })
 })

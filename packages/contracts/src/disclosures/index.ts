@@ -1,3 +1,5 @@
 export * from './values.js'
 export * from './commands.js'
 export * from './events.js'
+export * from './queries.js'
+export * from './schedule.js'

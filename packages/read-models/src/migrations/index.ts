@@ -5,6 +5,8 @@ import { caseTimeline } from './0003-case-timeline.js'
 import { caseSla } from './0004-case-sla.js'
 import { caseFigures } from './0005-case-figures.js'
 import { ledger } from './0007-ledger.js'
+import { mediation } from './0008-mediation.js'
+import { disclosures } from './0009-disclosures.js'
 
 /**
  * Every read-model migration, in order. A static list rather than a folder scan: it works the same under tsx,
@@ -17,4 +19,6 @@ export const readModelMigrations: Readonly<Record<string, Migration>> = Object.f
   '0004-case-sla': caseSla,
   '0005-case-figures': caseFigures,
   '0007-ledger': ledger,
+  '0008-mediation': mediation,
+  '0009-disclosures': disclosures,
 })

@@ -12,5 +12,5 @@ const databaseUrl = process.env.DATABASE_URL
 if (!databaseUrl) throw new Error('DATABASE_URL is required')
 const eventStore = await createPostgresEventStore({ connectionString: databaseUrl, pollIntervalMs: 50 })
 const logger = { ...silentLogger, child: () => silentLogger }
-await startProjector({ databaseUrl, eventStore, logger }, { projections: caseProjections, batchSize: 250, leasePollMs: 50, retryDelayMs: 100 })
+await startProjector({ databaseUrl, eventStore, logger }, { projections: caseProjections, batchSize: 250, leasePollMs: 50, retryDelayMs: 100, sla: false })
 process.stdout.write('started\n')

@@ -50,6 +50,7 @@ async function setup(t: Test) {
   const people = {
     staff: () => token('staff-1', ['staff']),
     manager: () => token('manager-1', ['manager']),
+    committee: () => token('committee-1', ['committee']),
     mediator: () => token('mediator-1', ['mediator']),
     complainant: () => token('resident-1', ['resident']),
     respondent: () => token('resident-3', ['resident']),
@@ -322,5 +323,13 @@ t.test('a noise dispute mediated to agreement, then resolved, followed up, revie
     t.equal(deadline.deadlinePassed, true)
     const timeline = (await get(`${c}/timeline`)).json().entries
     t.match(timeline.at(-1), { type: 'FulfilmentOverdue', visibility: 'internal', actor: { id: 'system:sla' }, summary: /^Term 2 of the agreement overdue/ })
+
+    // The figures: one mediation concluded with agreement (within the hour), one still open.
+    const figures = await get('/v1/metrics/mediation', 'committee')
+    t.equal(figures.statusCode, 200, figures.body)
+    t.match(figures.json(), { open: 1, concluded: 1, byOutcome: { agreement: 1, no_agreement: 0, withdrawn: 0, referred: 0 } })
+    t.ok(figures.json().medianDaysToConclusion > 0 && figures.json().medianDaysToConclusion < 1 / 24)
+    t.match((await get('/v1/metrics/mediation?from=2000-01&to=2000-12', 'committee')).json(), { open: 0, concluded: 0, medianDaysToConclusion: null })
+    t.equal((await get('/v1/metrics/mediation', 'bystander')).statusCode, 403)
   })
 })

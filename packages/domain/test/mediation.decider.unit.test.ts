@@ -476,3 +476,27 @@ t.test('the case stream', async (t) => {
   })
 
 })
+
+t.test('access table: staff, technicians, committee members, auditors and administrators run no mediation step', async (t) => {
+  const story = agreementReached()
+  const due = daysAfter(story.now, 5)
+  const steps: Array<(actor: typeof people.staff) => MediationCommand> = [
+    (actor) => open({}, actor),
+    (actor) => session(story.now, {}, actor),
+    (actor) => statement(people.complainant.id, undefined, actor),
+    (actor) => refusal(people.complainant.id, actor),
+    (actor) => propose(AGREEMENT_2, due, {}, actor),
+    (actor) => respond(AGREEMENT_1, people.complainant.id, true, actor),
+    (actor) => extend(5, actor),
+    (actor) => conclude({ outcome: 'agreement' }, actor),
+    (actor) => fulfilment(AGREEMENT_1, 0, true, actor),
+    (actor) => courtConfirmation(story.now, actor),
+    (actor) => ({ ...watch('record_fulfilment_overdue'), actor }),
+  ]
+  for (const actor of [people.staff, actors.technician, actors.committee, actors.auditor, actors.admin]) {
+    for (const step of steps) {
+      const command = step(actor)
+      t.ok(isForbidden(story, command), `${actor.id}: ${command.type}`)
+    }
+  }
+})

@@ -1,5 +1,5 @@
-import { isCaseEventType } from '@pc/contracts'
-import type { CaseEvent, CaseEventOf, SlaCalendar } from '@pc/contracts'
+import { isCaseEventType, isMediationEvent } from '@pc/contracts'
+import type { CaseEvent, CaseEventOf, CaseStreamEvent, SlaCalendar } from '@pc/contracts'
 import { assertNever } from '../decider.js'
 import type { Decider } from '../decider.js'
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../errors.js'
@@ -12,14 +12,16 @@ import type { CaseCommand, CaseCommandOf, CaseContext } from './case.commands.js
 import { caseFacts, isOpen, OPEN_STATUSES, requiresReview } from './case.state.js'
 import type { ActiveCaseState, CaseFacts, CaseSla, CaseState } from './case.state.js'
 import { initialCaseState } from './case.state.js'
+import { evolveMediation } from './mediation/mediation.evolve.js'
 
 /**
  * The case decider (DESIGN §4): the closed loop warn → respond → resolve → review (预警 → 响应 → 处理 → 反馈/复盘).
  *
  * `decide` checks access first (`authorizeCaseCommand`: ForbiddenError → 403, NotFoundError → 404), then the
  * transition and the rules (RuleViolationError → 422 with its `rule`), and answers the events. `evolve` folds
- * events into state and never fails on a case event; events it does not know (a sub-decider's, such as mediation,
- * sharing the case stream) pass through unchanged for the composing decider to handle.
+ * every event of the case stream into state and never fails on a case event: a dispute's mediation events are
+ * handed to the mediation decider's `evolveMediation` (issue 5), which keeps them in the `mediation` slot; events
+ * of no known type pass through unchanged.
  */
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -397,8 +399,9 @@ function stopClocks(sla: CaseSla, at: string): CaseSla {
 
 const updateRestarted = (sla: CaseSla, dueAt: string): CaseSla => ({ ...sla, update: { dueAt, overdueRecorded: false } })
 
-/** Folds one case event. Unknown event types (a sub-decider's) leave the state unchanged. */
-export function evolve(state: CaseState, event: CaseEvent): CaseState {
+/** Folds one event of the case stream: mediation events go to the mediation slot; unknown types change nothing. */
+export function evolve(state: CaseState, event: CaseStreamEvent): CaseState {
+  if (isMediationEvent(event)) return evolveMediation(state, event)
   if (!isCaseEventType(event.type)) return state
   if (event.type === 'CaseReported') return reportedState(event)
   if (state.status === 'none') throw new Error(`${event.type} before CaseReported`)
@@ -588,6 +591,11 @@ function unmergedState(state: ActiveCaseState, facts: CaseFacts, event: CaseEven
   }
 }
 
+/** A decider of case commands whose `evolve` folds the whole case stream, a dispute's mediation events included. */
+export interface CaseDecider extends Decider<CaseCommand, CaseEvent, CaseState, CaseContext> {
+  evolve(state: CaseState, event: CaseStreamEvent): CaseState
+}
+
 /**
  * The case decider.
  *
@@ -599,7 +607,7 @@ function unmergedState(state: ActiveCaseState, facts: CaseFacts, event: CaseEven
  *   { now: new Date().toISOString(), slaPolicy: DEFAULT_SLA_POLICY },
  * )
  */
-export const caseDecider: Decider<CaseCommand, CaseEvent, CaseState, CaseContext> = {
+export const caseDecider: CaseDecider = {
   initialState: initialCaseState,
   decide,
   evolve,

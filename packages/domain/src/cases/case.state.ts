@@ -10,6 +10,7 @@ import type {
   ReporterContact,
   SlaTerms,
 } from '@pc/contracts'
+import type { MediationState } from './mediation/mediation.state.js'
 
 /**
  * The three SLA clocks of one case, as the events left them. Deadlines only move when a stopped clock restarts
@@ -41,15 +42,6 @@ export interface CaseSla {
     dueAt: string | null
     overdueRecorded: boolean
   }
-}
-
-/**
- * The mediation (调解) slot of a dispute case. The mediation sub-decider (issue 5) owns it and may keep more in it;
- * the case decider only reads `status` (a dispute cannot be resolved while a mediation is open) and carries the
- * slot along unchanged through every case event.
- */
-export interface MediationSlot {
-  readonly status: 'open' | 'concluded'
 }
 
 export interface FollowUpRecord {
@@ -96,7 +88,11 @@ export interface CaseFacts {
   followUp: FollowUpRecord | null
   noteCount: number
   links: readonly string[]
-  mediation: MediationSlot | null
+  /**
+   * The mediation (调解) of a dispute. The mediation decider (issue 5) owns this slot; the case decider only reads
+   * `status` (a dispute is not resolved while its mediation is open) and carries it unchanged through case events.
+   */
+  mediation: MediationState | null
   sla: CaseSla
 }
 

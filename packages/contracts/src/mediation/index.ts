@@ -1,0 +1,5 @@
+export * from './values.js'
+export * from './commands.js'
+export * from './events.js'
+export * from './case-stream.js'
+export * from './queries.js'

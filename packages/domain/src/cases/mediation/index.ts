@@ -1,0 +1,5 @@
+export * from './mediation.state.js'
+export * from './mediation.commands.js'
+export * from './mediation.access.js'
+export * from './mediation.evolve.js'
+export * from './mediation.decider.js'

@@ -8,6 +8,7 @@
  */
 export * from './decider.js'
 export * from './errors.js'
+export * from './ids.js'
 export * from './cases/index.js'
 export * from './sla/index.js'
 export * from './disclosures/index.js'

@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { CommandAccepted, Problem } from '@pc/contracts'
-import type { CommandActor } from '@pc/domain'
+import { nameBasedUuid, type CommandActor } from '@pc/domain'
 import {
   DuplicateEventIdError,
   handleCommand,
@@ -251,27 +251,12 @@ function send(reply: FastifyReply, answer: StoredAnswer, replayed: boolean): Fas
 // ---------------------------------------------------------------------------------------------------------------
 // Ids derived from an Idempotency-Key
 
-/** Fixed namespace of this service's UUIDv5 ids (a random v4, chosen once; never change it). */
-const ID_NAMESPACE = '6f1d8a52-3c1e-4b7a-9f0e-2d5c8b4a7e31'
-
-/** RFC 9562 UUIDv5: SHA-1 of namespace and name, version and variant bits set. */
-export function uuidV5(name: string, namespace: string = ID_NAMESPACE): string {
-  const hash = createHash('sha1')
-    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
-    .update(name, 'utf8')
-    .digest()
-  hash[6] = (hash[6]! & 0x0f) | 0x50
-  hash[8] = (hash[8]! & 0x3f) | 0x80
-  const hex = hash.subarray(0, 16).toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
-}
-
 /** The n-th event id and the n-th new id of the request a caller sent under `key`. */
 export function derivedIds(actorId: string, key: string) {
   const base = `${actorId}\u0000${key}`
   return {
-    eventId: (index: number) => uuidV5(`${base}\u0000event\u0000${index}`),
-    newId: (index: number) => uuidV5(`${base}\u0000id\u0000${index}`),
+    eventId: (index: number) => nameBasedUuid(`command-idempotency:${base}\u0000event\u0000${index}`),
+    newId: (index: number) => nameBasedUuid(`command-idempotency:${base}\u0000id\u0000${index}`),
   }
 }
 

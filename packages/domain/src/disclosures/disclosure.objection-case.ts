@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { TextLimit } from '@pc/contracts'
 import type { DisclosureEventData, ReportCaseBody } from '@pc/contracts'
 import type { CommandActor } from '../decider.js'
+import { nameBasedUuid } from '../ids.js'
 
 /**
  * Objection → case (异议转投诉): a resident's objection to a disclosure opens a complaint case, category
@@ -41,14 +41,6 @@ export function objectionCaseId(objectionId: string): string {
 /** The ids of the events of that case's report: fixed too, so the store refuses a second copy of the same event. */
 export function objectionCaseEventId(objectionId: string, index: number): string {
   return nameBasedUuid(`disclosure-objection-case:${objectionId}:event:${index}`)
-}
-
-function nameBasedUuid(name: string): string {
-  const bytes = createHash('sha256').update(name).digest()
-  bytes[6] = (bytes[6]! & 0x0f) | 0x80
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80
-  const hex = bytes.subarray(0, 16).toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
@@ -6,6 +5,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '@pc/event-store'
+import { nameBasedUuid } from '@pc/domain'
 import { ZERO_HASH, sealEvents, signTreeHead, treeHead, treeRoot, type SignedTreeHead } from '@pc/ledger'
 import { silentLogger, type ProjectorLogger } from '../logger.js'
 import { LEDGER_ACTOR, LEDGER_CHECKPOINT_STREAM, LEDGER_PROJECTION, TREE_HEAD_SIGNED } from './ledger.constants.js'
@@ -151,11 +151,7 @@ export class LedgerHeadWorker {
  * publisher of the same head appends the same event and the store keeps one.
  */
 export function treeHeadEventId(head: SignedTreeHead): string {
-  const bytes = createHash('sha256').update(`${TREE_HEAD_SIGNED}:${head.keyId}:${head.treeSize}:${head.rootHash}:${head.timestamp}`).digest()
-  bytes[6] = (bytes[6]! & 0x0f) | 0x80
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80
-  const hex = bytes.subarray(0, 16).toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  return nameBasedUuid(`${TREE_HEAD_SIGNED}:${head.keyId}:${head.treeSize}:${head.rootHash}:${head.timestamp}`)
 }
 
 /**

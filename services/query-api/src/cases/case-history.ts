@@ -19,8 +19,8 @@ const MAX_COUNTED_REVISION = 1_000_000_000n
 
 /**
  * A case's state at a point of its history, folded from the event store with the domain's own `evolve` — never from
- * a read model, so an auditor sees what the log says even if a projection were wrong. Events of other contexts on
- * the case stream (mediation) are passed over, as the case projections do.
+ * a read model, so an auditor sees what the log says even if a projection were wrong. Mediation events live on the
+ * dispute's own stream and are folded too (the case state carries the mediation), so one replay is the whole dispute.
  *
  * `asOf` folds the events in stream order up to the first one that happened after it: the state as of a moment is
  * always a prefix of the history (with clocks that agree, the last event at or before the moment). Returns null

@@ -25,6 +25,7 @@ import {
 } from '../cases/case.views.js'
 import type { QueryRouteOptions } from '../options.js'
 import { readAt, WaitForQuery } from '../read-your-writes.js'
+import { RawEvent, StreamEventsQuery, streamEventsPage } from '../stream-events.js'
 
 /** `a,b,c` → `['a', 'b', 'c']` (a repeated parameter is not needed: the values never contain commas). */
 const commaList = () =>
@@ -63,23 +64,6 @@ const HistoryQuery = WaitForQuery.extend({
       message: 'give exactly one of asOf and revision',
     })
   }
-})
-
-const EventsQuery = WaitForQuery.extend({
-  from: DecimalString.default('0').describe('First revision to list'),
-  limit: z.coerce.number().int().min(1).max(5000).default(1000),
-})
-
-const RawEvent = z.object({
-  eventId: Uuid,
-  streamId: z.string(),
-  revision: DecimalString,
-  position: DecimalString,
-  type: z.string(),
-  schemaVersion: z.number().int(),
-  data: z.record(z.string(), z.unknown()),
-  metadata: z.record(z.string(), z.unknown()).describe('actor, occurredAt, correlationId, causationId, prevHash, hash'),
-  recordedAt: IsoDateTime,
 })
 
 const LIST = [CASE_LIST_PROJECTION]
@@ -213,39 +197,16 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app,
         tags,
         summary: "A case stream's raw stored events, with their hash chain",
         params: CaseParams,
-        querystring: EventsQuery,
+        querystring: StreamEventsQuery,
         response: { 200: z.object({ caseId: Uuid, events: z.array(RawEvent), nextRevision: DecimalString.nullable() }) },
       },
     },
     async (request, reply) => {
       const { waitFor, from, limit } = request.query
       await read(reply, [], waitFor)
-      const streamId = `case-${request.params.id}`
-      const store = app.runtime.eventStore
-      const events = []
-      for await (const event of store.readStream(streamId, { from: BigInt(from), maxCount: limit + 1 })) events.push(event)
-      if (events.length === 0) {
-        // Past the end of an existing stream is an empty page; no stream at all is no case.
-        let exists = false
-        for await (const _ of store.readStream(streamId, { maxCount: 1 })) exists = true
-        if (!exists) throw notFound(request.params.id)
-      }
-      const page = events.slice(0, limit)
-      return {
-        caseId: request.params.id,
-        events: page.map((event) => ({
-          eventId: event.eventId,
-          streamId: event.streamId,
-          revision: event.revision.toString(),
-          position: event.position.toString(),
-          type: event.type,
-          schemaVersion: event.schemaVersion,
-          data: event.data,
-          metadata: event.metadata,
-          recordedAt: event.recordedAt,
-        })),
-        nextRevision: events.length > limit ? events[limit]!.revision.toString() : null,
-      }
+      const page = await streamEventsPage(app.runtime.eventStore, `case-${request.params.id}`, { from: BigInt(from), limit })
+      if (!page) throw notFound(request.params.id)
+      return { caseId: request.params.id, ...page }
     },
   )
 }

@@ -25,9 +25,10 @@ export interface RebuildOptions {
   logger?: ProjectorLogger
   signal?: AbortSignal
   /**
-   * How long a wait for the next event may last before the rebuild counts as caught up (default 250 ms). A batch
-   * shorter than `batchSize`, or reaching where the live tables stood when the rebuild began, counts too. Events
-   * that arrive after the swap are applied by the live runner from the moved checkpoint.
+   * The rebuild counts as caught up once it reaches where the live tables stood when it began; only when those have
+   * applied nothing yet does a wait this long for the next event (default 250 ms), or a batch shorter than
+   * `batchSize`, count instead. Events that arrive after the swap are applied by the live runner from the moved
+   * checkpoint.
    */
   caughtUpAfterMs?: number
   /** The read-model migrations to build the fresh schema with (default: `readModelMigrations`). */
@@ -100,19 +101,27 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       let checkpoint = START
       let events = 0
       for (;;) {
+        // Until the fresh tables reach the live ones, silence or a short batch only means a slow reader (a loaded
+        // machine, a page still being read): swapping then would put tables behind the live ones in their place,
+        // empty even, and a projector that is not running would leave them so. The target is an event the live
+        // tables applied, so the reader does get there.
+        const targetKnown = compareCheckpoints(target, START) !== 0
+        if (targetKnown && compareCheckpoints(checkpoint, target) >= 0) break
         const batch = await batcher.next({ firstWaitMs: caughtUpAfterMs })
         if (batch === null) throw new Error(`rebuild of ${projection.name} aborted`)
-        if (batch.length === 0) break
+        if (batch.length === 0) {
+          if (targetKnown) continue
+          break
+        }
         checkpoint = await applyIsolating(db, projection, batch, checkpoint, { schema })
         events += batch.length
-        // A short batch means the reader had nothing more at hand: close enough to the head to swap. Under a
-        // steady write load the log never pauses, so waiting for silence alone could go on for ever.
+        if (targetKnown) continue
+        // No live tables to catch up with (nothing projected yet): a short batch means the reader had nothing more
+        // at hand, close enough to the head to swap. Under a steady write load the log never pauses, so waiting for
+        // silence alone could go on for ever.
         if (batch.length < batchSize) break
-        if (compareCheckpoints(target, START) === 0) {
-          const live = await readCheckpoint(db, projection.name)
-          if (live) target = checkpointOfRow(live)
-        }
-        if (compareCheckpoints(target, START) !== 0 && compareCheckpoints(checkpoint, target) >= 0) break
+        const live = await readCheckpoint(db, projection.name)
+        if (live) target = checkpointOfRow(live)
       }
       await options.beforeSwap?.()
 

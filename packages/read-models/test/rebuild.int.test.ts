@@ -1,6 +1,5 @@
 import t from 'tap'
 import { sql, type Kysely } from 'kysely'
-import type { EventStore } from '@pc/event-store'
 import {
   ProjectionRunner,
   RebuildInProgressError,
@@ -22,6 +21,15 @@ async function snapshot(db: Kysely<Database>) {
   }
 }
 
+/**
+ * Each test gets a minute: they take seconds, and a stuck one then fails by name instead of running the whole file
+ * into tap's five-minute limit.
+ */
+const BOUNDED = { timeout: 60_000 }
+
+/** Most events the writer of the concurrent test appends: enough to overlap the rebuild, never an unbounded log. */
+const MAX_LIVE_EVENTS = 1000
+
 function runnerFor(h: Awaited<ReturnType<typeof harness>>, version = 1, tag = 'a') {
   return new ProjectionRunner({
     db: h.db,
@@ -35,7 +43,7 @@ function runnerFor(h: Awaited<ReturnType<typeof harness>>, version = 1, tag = 'a
   })
 }
 
-t.test('a rebuilt read model equals the incrementally built one, row for row', async (t) => {
+t.test('a rebuilt read model equals the incrementally built one, row for row', BOUNDED, async (t) => {
   const h = await harness(t)
   await appendMany(h.store, 6, 25)
   await appendMany(h.store, 2, 10, 'other-')
@@ -48,7 +56,12 @@ t.test('a rebuilt read model equals the incrementally built one, row for row', a
   t.equal(incremental.applied.length, 180)
   const before = await readCheckpoint(h.db, 'test')
 
-  const result = await rebuildProjection({ db: h.db, store: h.store, projection: testProjection(), migrations: testMigrations, batchSize: 64 })
+  // A reader slower than `caughtUpAfterMs` at every step (a loaded machine, exaggerated): silence must not count as
+  // caught up while the fresh tables are behind the live ones, or tables short of events would be swapped in. Small
+  // batches, so the swap's final drain (20 batches) could not make up for it.
+  const result = await rebuildProjection({
+    db: h.db, store: h.store, projection: testProjection(), migrations: testMigrations, batchSize: 8, caughtUpAfterMs: 1,
+  })
   t.equal(result.events, 200, 'the whole log was read')
   t.same(await snapshot(h.db), incremental, 'same rows')
   const after = await readCheckpoint(h.db, 'test')
@@ -60,7 +73,7 @@ t.test('a rebuilt read model equals the incrementally built one, row for row', a
   t.equal(schema?.n, '0', 'the rebuild schema is gone')
 })
 
-t.test('rebuild while the live runner projects and writers append: queries keep answering, nothing lost or doubled', async (t) => {
+t.test('rebuild while the live runner projects and writers append: queries keep answering, nothing lost or doubled', BOUNDED, async (t) => {
   const h = await harness(t)
   const first = await appendMany(h.store, 5, 30)
   const r = runnerFor(h)
@@ -71,9 +84,11 @@ t.test('rebuild while the live runner projects and writers append: queries keep 
   let writing = true
   const writer = (async () => {
     let n = 0
-    while (writing) {
+    while (writing && n < MAX_LIVE_EVENTS) {
       await h.store.append(`thing-${n % 7}`, [newEvent('Live', { n })])
       n++
+      // A steady stream rather than a flood: the rebuild and the live runner need the CPU more than the writer.
+      if (n % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 5))
     }
   })()
   let duringRebuild: string | undefined
@@ -111,7 +126,7 @@ t.test('rebuild while the live runner projects and writers append: queries keep 
   t.same(Object.fromEntries(streams.map((s) => [s.stream_id, s.events])), Object.fromEntries([...perStream].sort()), 'fold matches the log')
 })
 
-t.test('a runner whose projection version went up rebuilds before projecting', async (t) => {
+t.test('a runner whose projection version went up rebuilds before projecting', BOUNDED, async (t) => {
   const h = await harness(t)
   const last = await appendMany(h.store, 3, 10)
   const v1 = runnerFor(h, 1, 'v1')
@@ -139,7 +154,7 @@ t.test('a runner whose projection version went up rebuilds before projecting', a
   t.equal((await readCheckpoint(h.db, 'test'))?.version, 2)
 })
 
-t.test('one rebuild of a projection at a time', async (t) => {
+t.test('one rebuild of a projection at a time', BOUNDED, async (t) => {
   const h = await harness(t)
   await appendMany(h.store, 2, 5)
   let release!: () => void

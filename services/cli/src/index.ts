@@ -1,1 +1,2 @@
 export { COMMANDS, runCli, type CliCommand, type CliIo } from './cli.js'
+export { buildStack, type StackOptions } from './commands/start.command.js'

@@ -16,6 +16,8 @@ export interface ProjectorConfig {
   readonly ledgerHeadEvery: number
   /** `LEDGER_HEAD_SECONDS`: the longest a grown tree goes without a signed head. */
   readonly ledgerHeadSeconds: number
+  /** `SLA_CHECK_SECONDS`: how often the SLA worker looks for missed deadlines. */
+  readonly slaCheckSeconds: number
 }
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
@@ -36,6 +38,7 @@ const Env = z.object({
   LEDGER_SIGNING_KEY: z.preprocess(blank, z.string().optional()),
   LEDGER_HEAD_EVERY: int(1, 1_000_000, 1000),
   LEDGER_HEAD_SECONDS: int(1, 86_400, 60),
+  SLA_CHECK_SECONDS: int(1, 3600, 30),
 })
 
 export function loadProjectorConfig(env: Readonly<Record<string, string | undefined>> = process.env): ProjectorConfig {
@@ -57,5 +60,6 @@ export function loadProjectorConfig(env: Readonly<Record<string, string | undefi
     ledgerSigningKey: e.LEDGER_SIGNING_KEY,
     ledgerHeadEvery: e.LEDGER_HEAD_EVERY,
     ledgerHeadSeconds: e.LEDGER_HEAD_SECONDS,
+    slaCheckSeconds: e.SLA_CHECK_SECONDS,
   })
 }

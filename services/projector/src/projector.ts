@@ -10,6 +10,8 @@ import {
   type ProjectionStatusReport,
   type ProjectorLogger,
 } from '@pc/read-models'
+import { SlaWorker, type DeadlineWatcher } from './sla/index.js'
+import { objectionCaseReactor } from './reactors/objection-case.reactor.js'
 
 /** What the projector needs of the process runtime (a platform `Runtime` fits; a test can hand it a smaller one). */
 export interface ProjectorRuntime extends Pick<Runtime, 'eventStore' | 'databaseUrl'> {
@@ -19,6 +21,11 @@ export interface ProjectorRuntime extends Pick<Runtime, 'eventStore' | 'database
 export interface ProjectorOptions {
   /** Default: every read model (`readModelProjections`). */
   projections?: readonly Projection[]
+  /**
+   * Projections that issue commands instead of writing tables. Default: the objection → case reactor (issue 6),
+   * unless `projections` is given.
+   */
+  reactors?: readonly Projection[]
   /** Most events per transaction (default 500). */
   batchSize?: number
   /** How often a standby instance tries the lease (default 1000 ms). */
@@ -29,19 +36,26 @@ export interface ProjectorOptions {
   migrate?: boolean
   /** The ledger's signer and head cadence; with a signer the head worker runs too (DESIGN §6). */
   ledger?: { signer?: LedgerSigner; headEvery?: number; headSeconds?: number }
+  /**
+   * The SLA worker (DESIGN §4), on by default: its clock (tests move it), its pause between rounds (default 30 s)
+   * and what it watches (default `deadlineWatchers`). `false` leaves it out (a projector that only projects).
+   */
+  sla?: false | { now?: () => Date; intervalMs?: number; watchers?: readonly DeadlineWatcher[] }
 }
 
 export interface Projector {
   readonly runner: ProjectionRunner
+  /** The SLA worker, unless `sla: false`. */
+  readonly sla: SlaWorker | undefined
   status(): ProjectionStatusReport[]
-  /** Stops the projections (the batch in flight finishes or rolls back) and the ledger head worker. */
+  /** Stops the SLA worker, then the projections (the batch in flight finishes or rolls back) and the ledger head worker. */
   stop(): Promise<void>
 }
 
 /**
  * Starts the projector inside a process that already holds a runtime: migrates the read models, then runs every
- * projection in the background (one lease each, so another instance elsewhere stands by) and, with a signer, the
- * ledger head worker. `pnpm start` mounts it next to the APIs; `main.ts` runs it alone.
+ * projection in the background (one lease each, so another instance elsewhere stands by), the SLA worker and,
+ * with a signer, the ledger head worker. `pnpm start` mounts it next to the APIs; `main.ts` runs it alone.
  *
  * @example
  * const projector = await startProjector(runtime, { ledger: { signer } })
@@ -51,20 +65,26 @@ export interface Projector {
 export async function startProjector(runtime: ProjectorRuntime, options: ProjectorOptions = {}): Promise<Projector> {
   const logger = runtime.logger.child({ component: 'projector' })
   const ledger = options.ledger ?? {}
-  const projections =
-    options.projections ??
-    readModelProjections({
-      ledger: { ...(ledger.signer ? { signer: ledger.signer } : {}), ...(ledger.headEvery ? { headEvery: ledger.headEvery } : {}) },
-    })
+  const projections = [
+    ...(options.projections ??
+      readModelProjections({
+        ledger: { ...(ledger.signer ? { signer: ledger.signer } : {}), ...(ledger.headEvery ? { headEvery: ledger.headEvery } : {}) },
+      })),
+    // Reactors run like projections (lease, checkpoint, retries); a projector limited to some read models runs none.
+    ...(options.reactors ?? (options.projections ? [] : [objectionCaseReactor({ store: runtime.eventStore })])),
+  ]
+  let closed = false
   // Its own small pool: in the all-in-one process the projector's writes never queue behind (or starve) the APIs'
   // requests on the runtime's pool. Two per projection: a batch, or a rebuild's pinned session plus its work.
-  // The event store's subscriptions stay on the store's pool.
+  // The event store's subscriptions stay on the store's pool. One more for the SLA worker.
   const db = createReadModelDatabase({
     connectionString: runtime.databaseUrl,
-    max: 2 * projections.length + 2,
+    max: 2 * projections.length + 3,
     applicationName: 'pc-projector',
-    onPoolError: (error: Error & { code?: string }) =>
-      logger.warn({ code: error.code, message: error.message }, 'projector PostgreSQL connection failed'),
+    // Once stopped, a closing connection may still hear the server shut down (57P01): not worth a warning.
+    onPoolError: (error: Error & { code?: string }) => {
+      if (!closed) logger.warn({ code: error.code, message: error.message }, 'projector PostgreSQL connection failed')
+    },
   })
   try {
     if (options.migrate ?? true) await migrateReadModels(db)
@@ -93,14 +113,33 @@ export async function startProjector(runtime: ProjectorRuntime, options: Project
       })
     : undefined
   heads?.start()
-  logger.info({ projections: projections.map((p) => p.name) }, 'projector started')
+  const sla =
+    options.sla === false
+      ? undefined
+      : new SlaWorker({
+          db,
+          store: runtime.eventStore,
+          lease: { connectionString: runtime.databaseUrl, ...(options.leasePollMs ? { pollMs: options.leasePollMs } : {}) },
+          logger: runtime.logger.child({ component: 'sla-worker' }),
+          ...(options.sla?.now ? { now: options.sla.now } : {}),
+          ...(options.sla?.intervalMs ? { intervalMs: options.sla.intervalMs } : {}),
+          ...(options.sla?.watchers ? { watchers: options.sla.watchers } : {}),
+        })
+  sla?.start()
+  logger.info({ projections: projections.map((p) => p.name), sla: sla !== undefined }, 'projector started')
   let stopping: Promise<void> | undefined
   return {
     runner,
+    sla,
     status: () => runner.status(),
     stop() {
-      stopping ??= Promise.all([runner.stop(), heads?.stop()])
-        .then(() => db.destroy())
+      // The SLA worker first: it appends commands, and nothing should be half-sent when the pool goes.
+      stopping ??= (sla?.stop() ?? Promise.resolve())
+        .then(() => Promise.all([runner.stop(), heads?.stop()]))
+        .then(() => {
+          closed = true
+          return db.destroy()
+        })
         .then(() => logger.info({}, 'projector stopped'))
       return stopping
     },

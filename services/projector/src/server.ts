@@ -1,6 +1,6 @@
 import { createHttpServer, type Config, type HttpServer, type Runtime } from '@pc/platform'
-import { loadOrCreateSigningKey } from '@pc/read-models'
 import type { ProjectorConfig } from './config.js'
+import { projectorOptions } from './projector.options.js'
 import projectorPlugin from './projector.plugin.js'
 
 /**
@@ -8,12 +8,8 @@ import projectorPlugin from './projector.plugin.js'
  * its own) with the projector mounted. Not listening yet: `main.ts` decides.
  */
 export async function buildServer(config: Config, runtime: Runtime, projector: ProjectorConfig): Promise<HttpServer> {
-  const signer = await loadOrCreateSigningKey({ pem: projector.ledgerSigningKey, dataDir: config.dataDir, log: runtime.logger })
+  const options = await projectorOptions(config, runtime, projector)
   const app = await createHttpServer(config, runtime)
-  await app.register(projectorPlugin, {
-    batchSize: projector.batchSize,
-    leasePollMs: projector.leasePollMs,
-    ledger: { signer, headEvery: projector.ledgerHeadEvery, headSeconds: projector.ledgerHeadSeconds },
-  })
+  await app.register(projectorPlugin, options)
   return app
 }

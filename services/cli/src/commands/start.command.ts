@@ -1,18 +1,45 @@
 import { commandApp } from '@pc/command-api'
-import { loadProjectorConfig, projectorOptions, projectorPlugin, type ProjectorConfig } from '@pc/projector'
-import { queryApp } from '@pc/query-api'
-import { ConfigError, createHttpServer, serve } from '@pc/platform'
+import {
+  loadProjectorConfig,
+  projectorOptions,
+  projectorPlugin,
+  type ProjectorConfig,
+  type ProjectorOptions,
+} from '@pc/projector'
+import { queryApp, type QueryAppOptions } from '@pc/query-api'
+import { ConfigError, createHttpServer, serve, type Config, type HttpServer, type Runtime } from '@pc/platform'
 import type { CliCommand } from './command.js'
 
+export interface StackOptions {
+  projector: ProjectorOptions
+  query?: QueryAppOptions
+}
+
 /**
- * `start`: the whole stack in one process on one port, on the embedded PostgreSQL unless `DATABASE_URL` is set —
- * the command API, the query API, and the projector (every read model, the ledger with its head signer, the SLA
- * worker).
+ * The whole stack on one server, not listening yet: command API, query API, projector. `start` builds it from the
+ * environment; end-to-end tests build it with their own clock (`query.now`, `projector.sla.now`).
  *
  * Shutdown order (`serve` closes the server, then the runtime): the HTTP server stops taking connections and lets
  * requests in flight finish; then the plugins close in reverse order of registration, so the projector (SLA worker
  * first, then the projections and the ledger head worker) stops before the query API's read models; the runtime
  * (event store, pool, embedded PostgreSQL) goes last.
+ *
+ * @example
+ * const app = await buildStack(config, runtime, { projector: await projectorOptions(config, runtime, projectorConfig) })
+ * await app.listen({ port: config.port, host: config.host })
+ */
+export async function buildStack(config: Config, runtime: Runtime, options: StackOptions): Promise<HttpServer> {
+  const app = await createHttpServer(config, runtime)
+  await app.register(commandApp)
+  await app.register(queryApp, options.query ?? {})
+  await app.register(projectorPlugin, options.projector)
+  return app
+}
+
+/**
+ * `start`: the whole stack in one process on one port (`buildStack`), on the embedded PostgreSQL unless
+ * `DATABASE_URL` is set — the command API, the query API, and the projector (every read model, the ledger with its
+ * head signer, the SLA worker).
  */
 export const startCommand: CliCommand = {
   name: 'start',
@@ -36,14 +63,8 @@ export const startCommand: CliCommand = {
       service: 'property-cases',
       env: io.env,
       announce: (url) => io.out(`listening on ${url}`),
-      async build(config, runtime) {
-        const options = await projectorOptions(config, runtime, projector)
-        const app = await createHttpServer(config, runtime)
-        await app.register(commandApp)
-        await app.register(queryApp)
-        await app.register(projectorPlugin, options)
-        return app
-      },
+      build: async (config, runtime) =>
+        buildStack(config, runtime, { projector: await projectorOptions(config, runtime, projector) }),
     })
     return undefined
   },

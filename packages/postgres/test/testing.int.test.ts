@@ -33,3 +33,4 @@ t.test('a process with its own test cluster exits once its databases are dropped
   t.equal(out.trim(), 'connected')
   t.equal(code, 0, 'exited by itself with code 0 (not killed after 60 s)')
 })
+

@@ -110,11 +110,17 @@ t.test('EventStoreDB outage: 503 while down, then commands and projections resum
 
   const names = projections.map((p) => p.name)
   t.ok(await waitForProjections(db, runtime.eventStore, names, lastPosition, { timeoutMs: 15_000 }), 'every projection caught up')
+  // The head worker appends the signed heads to `ledger-checkpoints` in EventStoreDB, once a second here.
+  const unpublished = async () => (await readHeads(db)).filter((head) => head.publishedPosition === null).length
+  const until = Date.now() + 10_000
+  while ((await unpublished()) > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(await unpublished(), 0, 'every signed head was published to EventStoreDB')
+  const log: DeliveredEvent[] = []
+  for await (const event of runtime.eventStore.readAll()) log.push(event)
+  t.ok(await waitForProjections(db, runtime.eventStore, names, log.at(-1)!.position, { timeoutMs: 15_000 }), 'and projected')
   t.same(projector.status().map((s) => s.state), names.map(() => 'running'), 'no projection failed')
 
   // Every event in the log, exactly once, in each read model.
-  const log: DeliveredEvent[] = []
-  for await (const event of runtime.eventStore.readAll()) log.push(event)
   const caseEvents = log.filter((e) => e.streamId.startsWith('case-'))
   t.equal(caseEvents.length, 50, 'the log holds the 25 acknowledged reports and nothing from the refused command')
 
@@ -123,7 +129,7 @@ t.test('EventStoreDB outage: 503 while down, then commands and projections resum
 
   // The ledger leaves out its own heads (the `ledger-checkpoints` stream): they describe the tree.
   const ledgered = log.filter((e) => e.streamId !== LEDGER_CHECKPOINT_STREAM)
-  t.ok(ledgered.length < log.length, 'heads were published to EventStoreDB')
+  t.equal(log.length - ledgered.length, (await readHeads(db)).length, 'one TreeHeadSigned event per head')
   const leaves = await runtime.pool.query<{ event_id: string; position: string }>('select event_id, position from ledger_leaves order by leaf_index')
   t.same(leaves.rows.map((r) => r.event_id), ledgered.map((e) => e.eventId), 'the ledger has one leaf per event, in delivery order')
   t.ok(leaves.rows.every((r, i) => BigInt(r.position) === ledgered[i]!.position), 'leaf positions are the exact EventStoreDB positions')

@@ -239,6 +239,33 @@ t.test('a server that accepts connections but never answers hits the deadline', 
   }
 })
 
+t.test('reads that stop early leave no call open: close() returns at once', async (t) => {
+  // The client pipes each gRPC call into the stream it hands out. A consumer that stops at the first event and
+  // destroys that stream pauses the call with its end still buffered; the client then waits for it on dispose,
+  // forever. ping and checkpointOf stop at the first event on every health check and every waitFor.
+  const { url } = await esdbTarget(t)
+  const store = createEsdbEventStore({ connectionString: url })
+  const stream = uniqueStream()
+  const { position } = await store.append(stream, [newEvent('A'), newEvent('B'), newEvent('C')])
+  for (let i = 0; i < 40; i++) {
+    await store.ping()
+    await store.checkpointOf(position)
+    for await (const event of store.readStream(stream)) {
+      t.equal(event.revision, 0n)
+      break
+    }
+    for await (const event of store.readAll({ filter: { streamPrefix: [stream] } })) {
+      t.equal(event.position < position, true)
+      break
+    }
+  }
+  const closed = await Promise.race([
+    store.close().then(() => 'closed'),
+    new Promise((resolve) => setTimeout(resolve, 3_000, 'still waiting after 3 s')),
+  ])
+  t.equal(closed, 'closed')
+})
+
 t.test('after close the store refuses work', async (t) => {
   const { url } = await esdbTarget(t)
   const store = createEsdbEventStore({ connectionString: url })

@@ -40,9 +40,18 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   logger?: Logger
-  /** Connections in the shared pool (event store and read models). Default 10. */
+  /**
+   * Connections in the shared pool for queries (event store and read models). Default 10. The pool holds
+   * `SUBSCRIPTION_HEADROOM` more on top: each PostgreSQL `$all` subscription keeps one connection for itself.
+   */
   poolMax?: number
 }
+
+/**
+ * Extra pool connections for `subscribeAll` on the PostgreSQL adapter, which holds one connection per open
+ * subscription (LISTEN): without them a few subscriptions would take the connections the requests need.
+ */
+export const SUBSCRIPTION_HEADROOM = 5
 
 /** The database the embedded default keeps its data in (the `postgres` database is left for maintenance). */
 export const EMBEDDED_DATABASE = 'property_cases'
@@ -80,16 +89,19 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
 
     const pool = new pg.Pool({
       connectionString: databaseUrl,
-      max: options.poolMax ?? 10,
+      max: (options.poolMax ?? 10) + SUBSCRIPTION_HEADROOM,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       application_name: 'property-cases',
     })
-    // An idle client losing its server emits on the pool; unhandled, that event would kill the process. The
-    // error object holds the whole client (connection parameters included): log its code and message only.
-    pool.on('error', (error: Error & { code?: string }) =>
-      logger.warn({ code: error.code, message: error.message }, 'idle PostgreSQL connection failed'),
-    )
+    // A client losing its server emits 'error': an idle one on the pool, a checked-out one (inside a kysely
+    // transaction, a LISTEN session) on itself. Unhandled, either would kill the process; the failing query
+    // rejects anyway and the pool discards the broken client. The error object holds the whole client
+    // (connection parameters included): log its code and message only.
+    const onConnectionError = (error: Error & { code?: string }) =>
+      logger.warn({ code: error.code, message: error.message }, 'PostgreSQL connection failed')
+    pool.on('error', onConnectionError)
+    pool.on('connect', (client) => client.on('error', onConnectionError))
     undo.push(() => pool.end())
     // The runtime owns the pool, not kysely: kysely's `destroy()` would end it only if kysely had been used,
     // so kysely gets a view of the pool whose `end` is ours to call.
@@ -98,7 +110,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     })
     undo.push(() => db.destroy())
 
-    const eventStore = await openEventStore(config, pool)
+    const eventStore = await openEventStore(config, pool, logger)
     undo.push(() => eventStore.close())
 
     let closing: Promise<void> | undefined

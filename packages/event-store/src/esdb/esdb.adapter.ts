@@ -361,8 +361,9 @@ class ResubscribingSubscription implements Subscription {
           }
         } catch (error) {
           if (this.closed) return
+          // The message only: the client's errors carry two stacks and the raw gRPC status, on every retry.
           this.settings.logger?.warn(
-            { err: error, resumeAfter: String(this.lastDelivered), attempt: failures + 1 },
+            { reason: error instanceof Error ? error.message : String(error), resumeAfter: String(this.lastDelivered), attempt: failures + 1 },
             'EventStoreDB $all subscription dropped; resubscribing',
           )
         } finally {
@@ -476,6 +477,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * Iterate a client stream, failing with `StoreUnavailableError` when the next item takes longer than `ms`.
  * The clock runs only while we wait for the server, never while the consumer works on an item. One timer per
  * read, re-armed for every item, and no promise of our own per item: a read of $all can be thousands of items.
+ *
+ * A consumer that stops early (it had what it wanted) must not destroy `source`: the client pipes its gRPC call
+ * into it, and destroying it unpipes and pauses the call. A call paused with its last answer still buffered never
+ * ends, stays in the client's list of open calls, and `client.dispose()` then waits for it forever (seen after
+ * `ping`s and `checkpointOf`s, which stop at the first event). Such a read is left undestroyed and drained instead.
  */
 async function* withIdleTimeout<T>(
   source: Readable,
@@ -484,19 +490,22 @@ async function* withIdleTimeout<T>(
   cancel: () => Promise<void>,
 ): AsyncGenerator<T> {
   let waiting = true
+  let ended = false
   const timer = setTimeout(() => {
     if (!waiting) return
     void cancel().catch(() => undefined)
     source.destroy(new StoreUnavailableError(`EventStoreDB did not answer the ${what} within ${ms} ms`))
   }, ms)
   try {
-    for await (const item of source) {
+    for await (const item of source.iterator({ destroyOnReturn: false })) {
       waiting = false
       yield item as T
       waiting = true
       timer.refresh()
     }
+    ended = true
   } finally {
     clearTimeout(timer)
+    if (!ended && !source.destroyed) source.resume()
   }
 }

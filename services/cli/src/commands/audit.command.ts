@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { EventStore } from '@pc/event-store'
-import { ConfigError, loadConfig, openRuntime } from '@pc/platform'
+import { openRuntime } from '@pc/platform'
 import { keyIdOf, loadPublicKeyPem, toHex, treeRoot, type SignedTreeHead } from '@pc/ledger'
 import {
   LEDGER_CHECKPOINT_STREAM,
@@ -19,7 +19,7 @@ import {
   type HeadToCheck,
   type LedgerDb,
 } from '@pc/read-models/ledger'
-import { USAGE_ERROR, type CliCommand } from './command.js'
+import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**
  * `cli audit`: the live store against the ledger. Re-reads every event in delivery order, re-checks every hash
@@ -127,16 +127,8 @@ export const auditCommand: CliCommand = {
       io.err(`audit: ${(error as Error).message}`)
       return USAGE_ERROR
     }
-    let config
-    try {
-      config = loadConfig(io.env)
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        io.err(error.message)
-        return 1
-      }
-      throw error
-    }
+    const config = configOrReport(io)
+    if (!config) return 1
     const publicKeyPems = values['public-key'] ? await Promise.all(values['public-key'].map((f) => readFile(f, 'utf8'))) : undefined
     const runtime = await openRuntime(config)
     try {

@@ -1,3 +1,5 @@
+import { ConfigError, loadConfig, type Config } from '@pc/platform'
+
 /** Where a command writes and what environment it reads; tests pass their own. */
 export interface CliIo {
   env: Readonly<Record<string, string | undefined>>
@@ -18,3 +20,17 @@ export interface CliCommand {
 
 /** Exit code for a command line that cannot be understood (as `sysexits` EX_USAGE would, kept small). */
 export const USAGE_ERROR = 2
+
+/**
+ * The configuration from the command's environment, or `undefined` after printing the one-line configuration
+ * error (the command then exits 1, as `start` does).
+ */
+export function configOrReport(io: CliIo): Config | undefined {
+  try {
+    return loadConfig(io.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    io.err(error.message)
+    return undefined
+  }
+}

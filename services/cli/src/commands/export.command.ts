@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { EventStore, JsonObject, RecordedEvent } from '@pc/event-store'
-import { ConfigError, loadConfig, openRuntime } from '@pc/platform'
+import { openRuntime } from '@pc/platform'
 import { toHex, type SignedTreeHead } from '@pc/ledger'
 import {
   findLeavesByEventIds,
@@ -14,7 +14,7 @@ import {
   signedHeadOf,
   type LedgerDb,
 } from '@pc/read-models/ledger'
-import { USAGE_ERROR, type CliCommand } from './command.js'
+import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**
  * `cli export`: stored events as JSON lines, with what an offline verifier needs alongside.
@@ -240,16 +240,8 @@ export const exportCommand: CliCommand = {
       io.err(`export: give --out and exactly one of --stream or --all\nusage: pnpm cli ${exportCommand.usage}`)
       return USAGE_ERROR
     }
-    let config
-    try {
-      config = loadConfig(io.env)
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        io.err(error.message)
-        return 1
-      }
-      throw error
-    }
+    const config = configOrReport(io)
+    if (!config) return 1
     const runtime = await openRuntime(config)
     try {
       const result = await exportEvents({

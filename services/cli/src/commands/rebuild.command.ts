@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig, openRuntime } from '@pc/platform'
+import { openRuntime } from '@pc/platform'
 import {
   createReadModelDatabase,
   migrateReadModels,
@@ -9,7 +9,7 @@ import {
   selectProjections,
   type Projection,
 } from '@pc/read-models'
-import { USAGE_ERROR, type CliCommand } from './command.js'
+import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**
  * `cli rebuild <projection>… | --all`: rebuilds read models from the whole event log into fresh tables and swaps
@@ -44,16 +44,8 @@ export const rebuildCommand: CliCommand = {
       io.err(`rebuild: ${error.message}`)
       return USAGE_ERROR
     }
-    let config
-    try {
-      config = loadConfig(io.env)
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        io.err(error.message)
-        return 1
-      }
-      throw error
-    }
+    const config = configOrReport(io)
+    if (!config) return 1
     const runtime = await openRuntime(config)
     // A pinned session for the rebuild lock, one for its batches and the swap, one for its bookkeeping.
     const db = createReadModelDatabase({ connectionString: runtime.databaseUrl, max: 4, applicationName: 'pc-cli-rebuild' })

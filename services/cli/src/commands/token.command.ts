@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
-import { ConfigError, ensureJwtSecret, loadConfig, Role, ROLES, signToken } from '@pc/platform'
-import { USAGE_ERROR, type CliCommand } from './command.js'
+import { ensureJwtSecret, Role, ROLES, signToken } from '@pc/platform'
+import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**
  * `token`: prints a signed JWT for trying the API, with the same secret `start` uses (`JWT_SECRET`, or the one
@@ -49,16 +49,8 @@ export const tokenCommand: CliCommand = {
       roles.push(parsed.data)
     }
 
-    let config
-    try {
-      config = loadConfig(io.env)
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        io.err(error.message)
-        return 1
-      }
-      throw error
-    }
+    const config = configOrReport(io)
+    if (!config) return 1
     const secret = await ensureJwtSecret(config)
     try {
       const token = await signToken(secret, {

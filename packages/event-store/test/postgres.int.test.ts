@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { testDatabase } from '@pc/postgres/testing'
 import pg from 'pg'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { runEventStoreContract, type HeldTransaction } from '../src/contract-suite.js'
 import { StoreUnavailableError } from '../src/errors.js'
 import { appendInTransaction, createPostgresEventStore, type PostgresEventStore } from '../src/postgres/store.js'
-import { migrateEventStore } from '../src/postgres/migrations.js'
+import { migrateEventStore, NOTIFY_CHANNEL } from '../src/postgres/migrations.js'
 import { SQLSTATE } from '../src/postgres/errors.js'
 import type { DeliveredEvent, NewEvent } from '../src/types.js'
 
@@ -57,6 +57,8 @@ async function holdTransactionOpen(store: PostgresEventStore): Promise<HeldTrans
       } finally {
         client.release()
       }
+      // As a caller of appendInTransaction should: wake live subscribers now rather than at their next poll.
+      store.notifyAppended()
     },
   }
 }
@@ -119,12 +121,20 @@ t.test('postgres: migrations are idempotent and safe to run concurrently', async
   t.teardown(() => Promise.all(pools.map((p) => p.end())))
   const results = await Promise.all(pools.map((pool) => migrateEventStore(pool)))
   t.equal(results.filter((r) => r.length > 0).length, 1, 'exactly one process applied the migrations')
-  t.same(results.find((r) => r.length > 0), [1])
+  t.same(results.find((r) => r.length > 0), [1, 2])
   t.same(await migrateEventStore(pools[0]!), [], 'a second run applies nothing')
   const { rows } = await pools[0]!.query('select version from event_store_migration order by version')
   t.same(
     rows.map((r: { version: number }) => r.version),
-    [1],
+    [1, 2],
+  )
+  const triggers = await pools[0]!.query<{ tgname: string }>(
+    `select tgname from pg_trigger where tgrelid = 'events'::regclass and not tgisinternal order by tgname`,
+  )
+  t.same(
+    triggers.rows.map((r) => r.tgname),
+    ['events_refuse_truncate', 'events_refuse_update_delete'],
+    'no notification trigger: appends do not NOTIFY inside their transaction',
   )
   const store = await createPostgresEventStore({ pool: pools[1]! })
   t.equal((await store.append('m-1', [newEvent()])).nextExpectedRevision, 0n, 'the schema works')
@@ -246,4 +256,140 @@ t.test('postgres: a live subscription whose connection dies fails with StoreUnav
   t.ok(pid, 'found the subscription session')
   await store.pool.query('select pg_terminate_backend($1)', [pid])
   await t.rejects(consumed, StoreUnavailableError)
+})
+
+/** Polls `condition` every 10 ms; true once it holds, false after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return true
+}
+
+/** A live subscriber whose poll never fires during a test: whatever reaches it promptly came by notification. */
+async function deafReader(t: Test, prefix: string) {
+  const reader = await createPostgresEventStore({ connectionString: db.url, migrate: false, pollIntervalMs: 600_000 })
+  const subscription = reader.subscribeAll({ filter: { streamPrefix: [prefix] } })
+  const seen: string[] = []
+  const consumed = (async () => {
+    for await (const event of subscription) seen.push(event.type)
+  })()
+  t.teardown(async () => {
+    await subscription.close()
+    await consumed
+    await reader.close()
+  })
+  return { seen }
+}
+
+t.test('postgres: an append wakes live subscribers of other stores at once, without the poll', async (t) => {
+  const writer = await createPostgresEventStore({ connectionString: db.url, migrate: false })
+  t.teardown(() => writer.close())
+  const prefix = `wake-${randomUUID()}-`
+  const { seen } = await deafReader(t, prefix)
+  await writer.append(`${prefix}1`, [newEvent('First')])
+  t.ok(await until(() => seen.length === 1, 5_000), 'the first event arrives')
+  await new Promise((resolve) => setTimeout(resolve, 200)) // the reader is asleep again
+  const started = Date.now()
+  await writer.append(`${prefix}2`, [newEvent('Second')])
+  t.ok(await until(() => seen.length === 2, 5_000), 'the second event arrives while the reader sleeps')
+  t.same(seen, ['First', 'Second'])
+  t.ok(Date.now() - started < 5_000, `woken by the notification (${Date.now() - started} ms; the poll is 600 s)`)
+})
+
+t.test('postgres: appendInTransaction announces nothing; notifyAppended after the commit wakes subscribers', async (t) => {
+  const writer = await createPostgresEventStore({ connectionString: db.url, migrate: false })
+  t.teardown(() => writer.close())
+  const prefix = `tx-wake-${randomUUID()}-`
+  const { seen } = await deafReader(t, prefix)
+  await writer.append(`${prefix}0`, [newEvent('Plain')])
+  t.ok(await until(() => seen.length === 1, 5_000))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+
+  const client = await writer.pool.connect()
+  try {
+    await client.query('begin')
+    await appendInTransaction(client, `${prefix}1`, [newEvent('InTransaction')])
+    await client.query('commit')
+  } finally {
+    client.release()
+  }
+  t.notOk(await until(() => seen.length === 2, 400), 'a sleeping subscriber is not told of the commit')
+  writer.notifyAppended()
+  t.ok(await until(() => seen.length === 2, 5_000), 'notifyAppended wakes it')
+  t.same(seen, ['Plain', 'InTransaction'])
+})
+
+t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and their failures are ignored', async (t) => {
+  // One connection, so the session setting checked below is the one the notifications ran on.
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 })
+  t.teardown(() => pool.end())
+  // Hold every notification the store sends until released, and count them; fail them while `failing` is set.
+  const query = pool.query.bind(pool) as (config: pg.QueryConfig) => Promise<pg.QueryResult>
+  const held: Array<() => void> = []
+  let sent = 0
+  let failing = false
+  const spied = (config: pg.QueryConfig): Promise<pg.QueryResult> => {
+    if (config.name !== 'event_store_notify_v1') return query(config)
+    sent++
+    if (failing) return Promise.reject(new Error('connection lost'))
+    return new Promise<void>((resolve) => held.push(resolve)).then(() => query(config))
+  }
+  ;(pool as unknown as { query: typeof spied }).query = spied
+  const debug: string[] = []
+  const store = await createPostgresEventStore({
+    pool,
+    migrate: false,
+    logger: { debug: (_details, message) => debug.push(message) },
+  })
+  t.teardown(() => store.close())
+
+  // A session that counts the notifications that reach the database's listeners.
+  const listener = new pg.Client({ connectionString: db.url })
+  await listener.connect()
+  t.teardown(() => listener.end())
+  let received = 0
+  listener.on('notification', () => received++)
+  await listener.query(`listen ${NOTIFY_CHANNEL}`)
+
+  const prefix = `coalesce-${randomUUID()}-`
+  await store.append(`${prefix}1`, [newEvent()])
+  t.equal(sent, 1, 'the first append sends a notification')
+  await Promise.all([2, 3, 4, 5].map((n) => store.append(`${prefix}${n}`, [newEvent()])))
+  store.notifyAppended()
+  t.equal(sent, 1, 'appends that finish while it is in flight send nothing yet')
+  held.shift()!()
+  t.ok(await until(() => sent === 2, 5_000), 'once it is done, exactly one more goes out for all of them')
+  held.shift()!()
+  t.ok(await until(() => received === 2, 5_000), 'both reached the listener')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(sent, 2, 'and nothing after that')
+  t.equal(held.length, 0)
+
+  failing = true
+  const { nextExpectedRevision } = await store.append(`${prefix}1`, [newEvent()])
+  t.equal(nextExpectedRevision, 1n, 'a failing notification does not fail the append')
+  t.ok(await until(() => debug.length === 1, 5_000), 'it is logged at debug level')
+  t.match(debug[0], /notification failed/)
+  failing = false
+  await store.append(`${prefix}1`, [newEvent()])
+  t.equal(sent, 4, 'and does not stop later ones')
+  held.shift()!()
+  t.ok(await until(() => received === 3, 5_000))
+  const { rows } = await pool.query<{ synchronous_commit: string }>('show synchronous_commit')
+  t.equal(rows[0]?.synchronous_commit, 'on', 'the asynchronous commit of a notification does not outlive it')
+
+  store.notifyAppended()
+  const closing = store.close()
+  let closed = false
+  void closing.then(() => (closed = true))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.notOk(closed, 'close waits for the notification in flight')
+  held.shift()!()
+  await closing
+  t.ok(await until(() => received === 4, 5_000), 'which is still delivered')
+  store.notifyAppended()
+  t.equal(sent, 5, 'a closed store sends nothing')
 })

@@ -7,6 +7,7 @@ import type { Config } from './config.js'
 export interface EventStoreLogger {
   info(details: object, message: string): void
   warn(details: object, message: string): void
+  debug(details: object, message: string): void
 }
 
 /**
@@ -24,5 +25,5 @@ export async function openEventStore(config: Config, pool: pg.Pool, logger?: Eve
     return createEsdbEventStore({ connectionString: config.eventStoreUrl, ...(logger ? { logger } : {}) })
   }
   // The runtime owns the pool (shared with the read models); the adapter only borrows it.
-  return createPostgresEventStore({ pool, migrate: true })
+  return createPostgresEventStore({ pool, migrate: true, ...(logger ? { logger } : {}) })
 }

@@ -5,4 +5,5 @@ export {
   type PostgresEventStoreOptions,
 } from './store.js'
 export { migrateEventStore, migrations, NOTIFY_CHANNEL, type Migration } from './migrations.js'
+export type { NotifierLogger } from './notifier.js'
 export { SQLSTATE } from './errors.js'

@@ -15,6 +15,7 @@ import { START } from '../types.js'
 import { checkAppend, checkBatchSize, checkMaxCount, streamRange } from '../validation.js'
 import { isSerializationFailure, mapAppendError, mapStoreError } from './errors.js'
 import { migrateEventStore } from './migrations.js'
+import { createAppendNotifier, type NotifierLogger } from './notifier.js'
 import {
   APPEND,
   CHECKPOINT_OF,
@@ -39,11 +40,19 @@ export interface PostgresEventStoreOptions {
   readBatchSize?: number
   /** How often a live subscription reads even without a notification (default 300 ms). */
   pollIntervalMs?: number
+  /** Told (at debug level) when a wake-up notification after an append could not be sent (a pino logger fits). */
+  logger?: NotifierLogger
 }
 
 export interface PostgresEventStore extends EventStore {
   /** The pool the store runs on (for health checks, tests and transactions that append with `appendInTransaction`). */
   readonly pool: pg.Pool
+  /**
+   * Wakes live subscribers (of every process on the database) now. `append` does this itself once its events
+   * have committed; call it after committing a transaction that appended with `appendInTransaction`, or its
+   * events reach live subscribers only at their next poll. Returns at once; never throws.
+   */
+  notifyAppended(): void
 }
 
 /** Appends a serialisation failure makes us retry before giving up; each retry runs in a fresh transaction. */
@@ -78,10 +87,14 @@ async function runAppend(
  * 40001: a younger transaction appended to the stream first) is not retried here: roll back and run the
  * transaction again.
  *
+ * Nothing is notified (the events are not committed yet): after the commit, call the store's `notifyAppended()`
+ * so live subscribers read them at once; otherwise they find them at their next poll.
+ *
  * @example
  * await client.query('begin')
  * await appendInTransaction(client, 'case-1', events, { expectedRevision: 3n })
  * await client.query('commit')
+ * store.notifyAppended()
  */
 export async function appendInTransaction(
   client: pg.ClientBase,
@@ -132,6 +145,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   }
 
   const subscriptions = new Set<PostgresSubscription>()
+  const notifier = createAppendNotifier(pool, options.logger)
   let closed = false
 
   async function query<Row extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<Row[]> {
@@ -146,7 +160,10 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const { expected, events: checked } = checkAppend(streamId, events, appendOptions)
     for (let attempt = 1; ; attempt++) {
       try {
-        return await runAppend(pool, streamId, expected, checked)
+        const result = await runAppend(pool, streamId, expected, checked)
+        // The append ran in autocommit, so its events are committed now: wake the live subscribers.
+        notifier.notify()
+        return result
       } catch (error) {
         if (isSerializationFailure(error) && attempt < APPEND_ATTEMPTS) continue
         throw mapAppendError(error, streamId, expected)
@@ -196,6 +213,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   return {
     pool,
     append,
+    notifyAppended: () => notifier.notify(),
     readStream,
     readAll,
     subscribeAll(subscribeOptions) {
@@ -226,6 +244,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       if (closed) return
       closed = true
       await Promise.all([...subscriptions].map((s) => s.close()))
+      await notifier.close()
       if (owned) await pool.end()
     },
   }

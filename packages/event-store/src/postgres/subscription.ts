@@ -16,10 +16,12 @@ export interface PostgresSubscriptionOptions {
 /**
  * Catch-up then live over $all, on one dedicated connection that it LISTENs on.
  *
- * It reads pages with the gap-safe query until a page comes back short, then waits for a notification from the
- * insert trigger or for the poll interval, whichever comes first. The poll is not optional: a notification can be
- * lost with its connection, and an event that was notified may still sit above the horizon (an older
- * transaction is open), in which case only a later read, not a later notification, delivers it.
+ * It reads pages with the gap-safe query until a page comes back short, then waits for a notification (a store
+ * sends one after its appends commit, see notifier.ts) or for the poll interval, whichever comes first. The poll is
+ * not optional: a notification can be lost with its connection or fail to be sent, events appended with
+ * `appendInTransaction` are only announced if the caller asks for it, and an event that was notified may still
+ * sit above the horizon (an older transaction is open), in which case only a later read, not a later
+ * notification, delivers it.
  */
 export class PostgresSubscription implements Subscription {
   #closed = false
@@ -54,7 +56,7 @@ export class PostgresSubscription implements Subscription {
       client = await pool.connect()
       client.on('notification', this.#signal)
       client.on('error', this.#onError)
-      // LISTEN before the first read: a commit that lands after the read then always leaves a notification.
+      // LISTEN before the first read: a notification sent after an append that commits after the read then reaches us.
       await client.query(`listen ${NOTIFY_CHANNEL}`)
       let cursor = this.options.after ?? START
       while (!this.#closed) {

@@ -48,8 +48,10 @@ export function objectionCaseReactor(options: ObjectionCaseReactorOptions): Proj
 }
 
 /**
- * Reports the case one objection opens, unless it is there already. Returns its id and whether this call created
- * it.
+ * Reports the case one objection opens, unless it is there already. Returns its id and `created: false` when the
+ * case was found already open. Calls racing on the same objection append the same event ids at the same place,
+ * which the store takes as one idempotent append: each of them may answer `created: true`, and the stream still
+ * holds one report.
  */
 export async function openObjectionCase(
   options: ObjectionCaseReactorOptions,

@@ -27,26 +27,59 @@ export class Batcher<T> {
     if (first === STOPPED) return this.options.signal?.aborted ? this.#finish() : []
     if (first.done) return this.#finish()
     const batch = [first.value]
-    const deadline = Date.now() + this.options.lingerMs
-    while (batch.length < this.options.max) {
-      const result = await this.#take(Math.max(0, deadline - Date.now()))
-      if (result === STOPPED) break
-      if (result.done) {
-        this.#done = true
-        break
+    // One linger timer for the whole batch rather than one per item: a catching-up subscription hands over
+    // thousands of items a second. Its reactions (one per item at most) go with the batch.
+    const linger = this.#stopAfter(this.options.lingerMs)
+    try {
+      while (batch.length < this.options.max) {
+        const result = await this.#race(linger.stop)
+        if (result === STOPPED) break
+        if (result.done) {
+          this.#done = true
+          break
+        }
+        batch.push(result.value)
       }
-      batch.push(result.value)
+    } finally {
+      linger.cleanup()
     }
     return batch
   }
 
+  /**
+   * Asks the source for its next item now, without waiting for it: a subscription then reads its next page while
+   * the caller is busy with the last batch. The next `next()` takes it, its wait counted from then.
+   */
+  prefetch(): void {
+    if (this.#done || this.#pending) return
+    this.#pending = this.#iterator.next()
+    // Taken by the next `next()`; if nobody comes (an abort, an error), a rejection must not go unhandled.
+    this.#pending.catch(() => undefined)
+  }
+
   /** The source's next item, or STOPPED when the timeout passes or the signal aborts first. */
   async #take(timeoutMs: number | undefined): Promise<IteratorResult<T> | typeof STOPPED> {
-    this.#pending ??= this.#iterator.next()
-    const signal = this.options.signal
-    let cleanup = () => {}
     // A fresh stop promise per wait, with its listener and timer removed afterwards: racing one long-lived
     // promise would pile a reaction onto it for every item of a subscription that lives for weeks.
+    const { stop, cleanup } = this.#stopAfter(timeoutMs)
+    try {
+      return await this.#race(stop)
+    } finally {
+      cleanup()
+    }
+  }
+
+  async #race(stop: Promise<typeof STOPPED>): Promise<IteratorResult<T> | typeof STOPPED> {
+    this.#pending ??= this.#iterator.next()
+    const result = await Promise.race([this.#pending, stop])
+    if (result !== STOPPED) this.#pending = null
+    return result
+  }
+
+  /** A promise of STOPPED once `timeoutMs` passes (never without one) or the signal aborts. */
+  #stopAfter(timeoutMs: number | undefined): { stop: Promise<typeof STOPPED>; cleanup: () => void } {
+    const signal = this.options.signal
+    let cleanup = () => {}
     const stop = new Promise<typeof STOPPED>((resolve) => {
       const onStop = () => resolve(STOPPED)
       const timer = timeoutMs === undefined ? undefined : setTimeout(onStop, timeoutMs)
@@ -56,13 +89,7 @@ export class Batcher<T> {
         signal?.removeEventListener('abort', onStop)
       }
     })
-    try {
-      const result = await Promise.race([this.#pending, stop])
-      if (result !== STOPPED) this.#pending = null
-      return result
-    } finally {
-      cleanup()
-    }
+    return { stop, cleanup }
   }
 
   #finish(): null {

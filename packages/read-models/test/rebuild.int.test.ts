@@ -1,13 +1,17 @@
 import t from 'tap'
 import { sql, type Kysely } from 'kysely'
 import {
+  migrateReadModels,
+  ProjectionEventError,
   ProjectionRunner,
   RebuildInProgressError,
   readCheckpoint,
   rebuildProjection,
+  rebuildProjections,
   rebuildSchemaName,
   waitForProjections,
   type Database,
+  type Projection,
 } from '../src/index.js'
 import { eventually, harness, rows, testMigrations, testProjection } from './support/harness.js'
 import { appendMany } from './support/append.js'
@@ -171,4 +175,58 @@ t.test('one rebuild of a projection at a time', BOUNDED, async (t) => {
   const [n] = await rows<{ n: string }>(h.db, 'select count(*) as n from test_applied')
   t.equal(n?.n, '10')
   await sql`select 1`.execute(h.db)
+})
+
+t.test('several projections rebuilt in one pass: one that fails on an event is named, the others are swapped in', BOUNDED, async (t) => {
+  const h = await harness(t)
+  const migrations = {
+    ...testMigrations,
+    '9002-test-counts': {
+      async up(db: Kysely<unknown>) {
+        await sql`create table test_counts (type text primary key, n integer not null)`.execute(db)
+      },
+    },
+  }
+  await migrateReadModels(h.db, { migrations })
+  await appendMany(h.store, 3, 10)
+  await h.store.append('thing-9', [newEvent('Broken')])
+  await appendMany(h.store, 3, 2)
+  // Live rows the failing projection's rebuild must leave alone.
+  await sql`insert into test_counts (type, n) values ('live', 1)`.execute(h.db)
+  const counting = (failOn?: string): Projection => ({
+    name: 'test-counts',
+    version: 1,
+    tables: ['test_counts'],
+    filter: { streamPrefix: ['thing-'] },
+    async handle(trx, events) {
+      for (const event of events) {
+        if (event.type === failOn) throw new Error('cannot count this')
+        await sql`insert into test_counts (type, n) values (${event.type}, 1)
+          on conflict (type) do update set n = test_counts.n + 1`.execute(trx)
+      }
+    },
+  })
+
+  const error = await rebuildProjections({
+    db: h.db, store: h.store, projections: [testProjection(), counting('Broken')], migrations, batchSize: 7,
+  }).catch((e: unknown) => e)
+  t.ok(error instanceof ProjectionEventError, 'a ProjectionEventError')
+  t.equal((error as ProjectionEventError).projection, 'test-counts')
+  t.equal((error as ProjectionEventError).failure.type, 'Broken', 'names the event')
+  t.equal((error as ProjectionEventError).failure.streamId, 'thing-9')
+  const [applied] = await rows<{ n: string }>(h.db, 'select count(*) as n from test_applied')
+  t.equal(applied?.n, '37', 'the other projection was rebuilt and swapped in, every event once')
+  t.same(await rows(h.db, 'select type, n from test_counts'), [{ type: 'live', n: 1 }], 'the failing one keeps its live rows')
+  const [schemas] = await rows<{ n: string }>(h.db, `select count(*) as n from pg_namespace where nspname like 'rebuild\\_\\_%'`)
+  t.equal(schemas?.n, '0', 'no rebuild schema is left')
+
+  // With the handler fixed, both are rebuilt together and equal a fold of the log.
+  const results = await rebuildProjections({
+    db: h.db, store: h.store, projections: [testProjection(), counting()], migrations, batchSize: 7,
+  })
+  t.same(results.map((r) => [r.projection, r.events]), [['test', 37], ['test-counts', 37]])
+  const counts = await rows<{ type: string; n: number }>(h.db, 'select type, n from test_counts order by type')
+  t.equal(counts.reduce((sum, c) => sum + c.n, 0), 37)
+  t.ok(counts.some((c) => c.type === 'Broken'))
+  t.equal((await readCheckpoint(h.db, 'test-counts'))?.position, (await readCheckpoint(h.db, 'test'))?.position, 'both checkpoints moved alike')
 })

@@ -18,8 +18,16 @@ export function caseIdOf(streamId: string): string {
  */
 export function decodeCaseEvent(event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): CaseStreamEvent | null {
   if (!isCaseStreamEventType(event.type)) return null
-  return caseEventCodec.fromStored(event)
+  // Every case projection decodes the same delivered event (a rebuild hands one object to all of them): upcast and
+  // validate it once. Keyed by the object, so it goes when the event does; the decoded event is never mutated.
+  const cached = decoded.get(event)
+  if (cached) return cached
+  const result = caseEventCodec.fromStored(event)
+  decoded.set(event, result)
+  return result
 }
+
+const decoded = new WeakMap<object, CaseStreamEvent>()
 
 /** When an event happened: the events' own `at`, else (events of unknown types) the envelope's time. */
 export function occurredAt(event: Pick<RecordedEvent, 'data' | 'metadata'>, decoded: CaseStreamEvent | null): string {
@@ -46,14 +54,38 @@ export function foldCases(states: ReadonlyMap<string, ActiveCaseState>, events: 
     const caseId = caseIdOf(event.streamId)
     const decoded = decodeCaseEvent(event)
     const before: CaseState = folded.get(caseId)?.state ?? states.get(caseId) ?? initialCaseState
-    const after = decoded ? evolve(before, decoded) : before
+    const after = decoded ? evolveCase(before, decoded) : before
     if (after.status === 'none') throw new Error(`${event.type} on ${event.streamId} before CaseReported`)
     folded.set(caseId, { state: after, last: event, lastAt: occurredAt(event, decoded) })
   }
   return folded
 }
 
+/**
+ * The domain's `evolve`, remembered per decoded event: the case projections fold the same events from the same
+ * states (a rebuild hands them one event object, and a new case starts from `initialCaseState`), so each step is
+ * computed once. Only a step from the very same state object is reused; `evolve` is pure and states are never
+ * mutated.
+ */
+export function evolveCase(before: CaseState, event: CaseStreamEvent): CaseState {
+  const step = steps.get(event)
+  if (step?.before === before) return step.after
+  const after = evolve(before, event)
+  steps.set(event, { before, after })
+  return after
+}
+
+const steps = new WeakMap<CaseStreamEvent, { before: CaseState; after: CaseState }>()
+
 /** The state as a read model keeps it: without the reporter's contact details (personal data, DESIGN §7). */
 export function storedState(state: ActiveCaseState): string {
-  return JSON.stringify({ ...state, reporter: null })
+  // The same state object is written by several projections (see `evolveCase`): serialise it once.
+  let json = serialized.get(state)
+  if (json === undefined) {
+    json = JSON.stringify({ ...state, reporter: null })
+    serialized.set(state, json)
+  }
+  return json
 }
+
+const serialized = new WeakMap<ActiveCaseState, string>()

@@ -1,7 +1,7 @@
 import type { CaseKind, CaseStatus } from '@pc/contracts'
-import { evolve, initialCaseState, type ActiveCaseState } from '@pc/domain'
+import { initialCaseState, type ActiveCaseState } from '@pc/domain'
 import type { RecordedEvent } from '@pc/event-store'
-import { caseIdOf, decodeCaseEvent } from './case-events.js'
+import { caseIdOf, decodeCaseEvent, evolveCase } from './case-events.js'
 
 /**
  * What the case figures need to know about one case, updated event by event. The domain's `evolve` decides the
@@ -130,7 +130,7 @@ export function foldFigureFacts(
     const caseId = caseIdOf(event.streamId)
     const entry = entries.get(caseId)
     const before = entry?.state ?? null
-    const after = evolve(before ?? initialCaseState, decoded)
+    const after = evolveCase(before ?? initialCaseState, decoded)
     if (after.status === 'none') throw new Error(`${event.type} on ${event.streamId} before CaseReported`)
     const rating = decoded.type === 'CaseFollowedUp' ? { rating: decoded.data.rating } : {}
     const facts = evolveFigureFacts(entry?.facts ?? null, before, after, { type: decoded.type, at: decoded.data.at, ...rating })

@@ -13,7 +13,7 @@ import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**
  * `cli rebuild <projection>… | --all`: rebuilds read models from the whole event log into fresh tables and swaps
- * them in once caught up (`rebuildProjections`), one projection after the other. Queries keep answering from the
+ * them in once caught up (`rebuildProjections`), all of them in one pass over the log. Queries keep answering from the
  * old tables meanwhile, and a running projector carries on from the swapped-in checkpoint. The ledger is rebuilt
  * without a signer: its signed heads are kept, never re-signed.
  */
@@ -47,8 +47,9 @@ export const rebuildCommand: CliCommand = {
     const config = configOrReport(io)
     if (!config) return 1
     const runtime = await openRuntime(config)
-    // A pinned session for the rebuild lock, one for its batches and the swap, one for its bookkeeping.
-    const db = createReadModelDatabase({ connectionString: runtime.databaseUrl, max: 4, applicationName: 'pc-cli-rebuild' })
+    // A pinned session for the rebuild locks, one per projection for the batches written side by side (the swap
+    // takes one), one for the bookkeeping; `--all` with more projections than that just queues its batches.
+    const db = createReadModelDatabase({ connectionString: runtime.databaseUrl, max: 8, applicationName: 'pc-cli-rebuild' })
     try {
       await migrateReadModels(db)
       const results = await rebuildProjections({ db, store: runtime.eventStore, projections, logger: runtime.logger })

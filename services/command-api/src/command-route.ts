@@ -3,7 +3,6 @@ import { CommandAccepted, Problem } from '@pc/contracts'
 import { nameBasedUuid, type CommandActor } from '@pc/domain'
 import {
   DuplicateEventIdError,
-  handleCommand,
   type CommandMetadata,
   type DeciderLike,
   type EventCodec,
@@ -22,10 +21,12 @@ import type {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { claimKey, completeKey, releaseKey, requestFingerprint, type StoredAnswer } from './idempotency.js'
+import { handleCommandCached, streamCacheFor, type CommandCodec } from './stream-cache.js'
 
 /**
  * The one way a command becomes an HTTP route (DESIGN §5): `POST`, zod-validated params and body, then the generic
- * command handler (read stream → fold → decide → append) with everything the edge adds around it:
+ * command handler (read stream → fold → decide → append; `stream-cache.ts` skips the read for a stream this process
+ * has folded, the append's expected revision proving it current) with everything the edge adds around it:
  *
  * - the actor from the verified token (access itself is decided inside the decider: 403, or 404 for a resident
  *   touching someone else's case);
@@ -82,7 +83,7 @@ export interface CommandRouteSpec<
   /** 201 for a command that creates its stream, else 200 (the default). */
   status?: 200 | 201
   decider: DeciderLike<Command, Event, State, Context>
-  codec: EventCodec<Event>
+  codec: CommandCodec<Event>
   /** The aggregate's id, answered as `id`. `newId` is deterministic under an `Idempotency-Key`. */
   id(input: { params: z.output<Params>; body: z.output<Body>; newId: () => string }): string
   /** The stream the aggregate lives in. */
@@ -185,8 +186,10 @@ export function commandRoute<
 
       try {
         const ids = key === undefined ? undefined : derivedIds(actor.id, key)
-        const newIds = ids ? sequence(ids.newId) : randomUUID
-        const id = spec.id({ params: routeParams, body, newId: newIds })
+        const derived = ids ? sequence(ids.newId) : undefined
+        const newIds = derived ?? randomUUID
+        let handedOut: string | undefined
+        const id = spec.id({ params: routeParams, body, newId: () => (handedOut = newIds()) })
         const streamId = spec.streamId(id)
         const command = spec.command({ id, params: routeParams, body, actor: commandActor, newId: newIds })
         const now = new Date().toISOString()
@@ -199,14 +202,23 @@ export function commandRoute<
         }
         const eventIds = ids ? ids.eventId : () => randomUUID()
         const store = app.runtime.eventStore
+        const mark = derived?.mark()
         let result: HandleResult<State>
         try {
-          result = await handleCommand(store, spec.decider, streamId, command, {
-            ...spec.codec,
+          result = await handleCommandCached(store, spec.decider, streamId, command, {
+            codec: spec.codec,
+            cache: streamCacheFor<State>(store, spec.decider, spec.codec),
             context: (state: State) => spec.context({ now, newId: newIds, actor: commandActor, state }),
             metadata,
             eventIds,
             ...(ifMatch !== undefined && { expectedRevision: BigInt(ifMatch.slice(1, -1)) }),
+            // An aggregate id that is a random uuid made just now (no key) names a stream that cannot exist yet.
+            assumeNew: key === undefined && handedOut !== undefined && id === handedOut,
+            speculate: !takeover,
+            // A dropped speculative decision must not move the key's derived ids: the real one gets the same.
+            rewind: () => {
+              if (derived && mark !== undefined) derived.reset(mark)
+            },
           })
         } catch (error) {
           // Under a key, the command may already be in the stream: appended by an owner of this key that died
@@ -260,9 +272,15 @@ export function derivedIds(actorId: string, key: string) {
   }
 }
 
-function sequence(nth: (index: number) => string): () => string {
+/** `nth(0)`, `nth(1)`, … on each call; `mark()`/`reset()` go back to where a dropped decision started. */
+function sequence(nth: (index: number) => string): (() => string) & { mark(): number; reset(to: number): void } {
   let next = 0
-  return () => nth(next++)
+  return Object.assign(() => nth(next++), {
+    mark: () => next,
+    reset: (to: number) => {
+      next = to
+    },
+  })
 }
 
 /** More events than any one command decides. */

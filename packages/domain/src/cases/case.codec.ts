@@ -18,6 +18,13 @@ export const caseEventCodec = {
     const { type, data } = caseEventReader.parse(stored.type, stored.schemaVersion, stored.data)
     return { type, data } as CaseStreamEvent
   },
+  /**
+   * An event whose data was validated already — what `toStored` just returned, on its way into the log: upcast
+   * only (which still refuses an unknown type or version), without validating the data a second time.
+   */
+  fromTrusted(stored: { type: string; schemaVersion: number; data: JsonObject }): CaseStreamEvent {
+    return { type: stored.type, data: caseEventReader.upcast(stored.type, stored.schemaVersion, stored.data) } as CaseStreamEvent
+  },
 }
 
 /** `case-<uuid>` (DESIGN §4): one stream per case, its mediation included. */

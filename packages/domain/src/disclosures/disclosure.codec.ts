@@ -18,6 +18,13 @@ export const disclosureEventCodec = {
     const { type, data } = disclosureEventReader.parse(stored.type, stored.schemaVersion, stored.data)
     return { type, data } as DisclosureEvent
   },
+  /**
+   * An event whose data was validated already — what `toStored` just returned, on its way into the log: upcast
+   * only (which still refuses an unknown type or version), without validating the data a second time.
+   */
+  fromTrusted(stored: { type: string; schemaVersion: number; data: JsonObject }): DisclosureEvent {
+    return { type: stored.type, data: disclosureEventReader.upcast(stored.type, stored.schemaVersion, stored.data) } as DisclosureEvent
+  },
 }
 
 /** `disclosure-<uuid>` (DESIGN §4). */

@@ -393,3 +393,21 @@ t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and 
   store.notifyAppended()
   t.equal(sent, 5, 'a closed store sends nothing')
 })
+
+t.test('postgres: a refused append keeps its connection (no new backend per conflict)', async (t) => {
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 })
+  const store = await createPostgresEventStore({ pool, migrate: false })
+  t.teardown(async () => {
+    await store.close()
+    await pool.end()
+  })
+  const backend = async () => (await pool.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
+  const stream = `keep-${randomUUID()}`
+  const pid = await backend()
+  const first = newEvent()
+  await store.append(stream, [first], { expectedRevision: 'no_stream' })
+  await t.rejects(store.append(stream, [newEvent()], { expectedRevision: 'no_stream' }), { name: 'WrongExpectedRevisionError' })
+  await t.rejects(store.append(`${stream}-b`, [first]), { name: 'DuplicateEventIdError' })
+  t.equal(await backend(), pid, 'the same backend served every statement')
+  t.equal(pool.totalCount, 1)
+})

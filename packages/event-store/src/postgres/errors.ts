@@ -21,6 +21,22 @@ function fields(error: unknown): PgErrorFields {
   return typeof error === 'object' && error !== null ? (error as PgErrorFields) : {}
 }
 
+/**
+ * Errors an append raises on purpose (a stale expected revision, an event id stored elsewhere, a serialisation
+ * failure to retry): the statement failed, the connection is fine and idle again.
+ */
+const APPEND_OUTCOMES: ReadonlySet<string | undefined> = new Set([
+  SQLSTATE.wrongExpectedRevision,
+  SQLSTATE.duplicateEventId,
+  SQLSTATE.serializationFailure,
+  SQLSTATE.uniqueViolation,
+])
+
+/** Whether a connection that raised `error` may go back to the pool (anything else: close it). */
+export function connectionSurvives(error: unknown): boolean {
+  return APPEND_OUTCOMES.has(fields(error).code)
+}
+
 /** Socket-level codes and PostgreSQL's connection-exception (08), shutdown (57P0x) and too-many-connections codes. */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',

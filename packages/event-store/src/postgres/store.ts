@@ -13,7 +13,7 @@ import type {
 } from '../types.js'
 import { START } from '../types.js'
 import { checkAppend, checkBatchSize, checkMaxCount, streamRange } from '../validation.js'
-import { isSerializationFailure, mapAppendError, mapStoreError } from './errors.js'
+import { connectionSurvives, isSerializationFailure, mapAppendError, mapStoreError } from './errors.js'
 import { migrateEventStore } from './migrations.js'
 import { createAppendNotifier, type NotifierLogger } from './notifier.js'
 import {
@@ -156,11 +156,26 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     }
   }
 
+  // Not `pool.query`: pg-pool closes the connection after any error, and a conflict is an everyday outcome of an
+  // append (every one would cost a new backend and its authentication, under load dozens a second).
+  async function appendOnPooled(streamId: string, expected: ExpectedRevision, events: NewEvent[]): Promise<AppendResult> {
+    const client = await pool.connect()
+    let broken: Error | undefined
+    try {
+      return await runAppend(client, streamId, expected, events)
+    } catch (error) {
+      if (!connectionSurvives(error)) broken = error instanceof Error ? error : new Error(String(error))
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
   async function append(streamId: string, events: NewEvent[], appendOptions?: AppendOptions): Promise<AppendResult> {
     const { expected, events: checked } = checkAppend(streamId, events, appendOptions)
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await runAppend(pool, streamId, expected, checked)
+        const result = await appendOnPooled(streamId, expected, checked)
         // The append ran in autocommit, so its events are committed now: wake the live subscribers.
         notifier.notify()
         return result

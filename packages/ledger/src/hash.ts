@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { canonicalJson } from './canonical-json.js'
+import { sha256HexDigest } from './digest.js'
 
 /**
  * Per-stream hash chains (DESIGN §6). Each event's `metadata.hash` is the SHA-256 of the canonical JSON of
@@ -26,7 +26,7 @@ export function isHashHex(s: unknown): s is string {
  * sha256Hex('') // 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
  */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex')
+  return sha256HexDigest(data)
 }
 
 /** An event before sealing: what the command handler has built, without `prevHash`/`hash` yet. */
@@ -146,29 +146,25 @@ export class ChainVerifier {
   /** Checks the next event; returns the failure, or `undefined` when it extends its chain correctly. */
   check(e: HashableEvent): ChainFailure | undefined {
     const index = this.#count++
-    const fail = (problem: ChainProblem, detail: string): ChainFailure => ({
-      ok: false,
-      problem,
-      streamId: e.streamId,
-      revision: e.revision,
-      eventId: e.eventId,
-      index,
-      detail: `${e.streamId}@${e.revision} (event ${e.eventId}): ${detail}`,
-    })
     const { hash, prevHash } = e.metadata
-    if (!isHashHex(hash) || !isHashHex(prevHash)) return fail('missing_hash', 'metadata.hash/prevHash missing or malformed')
+    if (!isHashHex(hash) || !isHashHex(prevHash)) return chainFailure(e, index, 'missing_hash', 'metadata.hash/prevHash missing or malformed')
     const previous = this.#last.get(e.streamId)
     const expectedRevision = previous === undefined ? 0n : previous.revision + 1n
     if (e.revision !== expectedRevision) {
-      return fail('revision_gap', `expected revision ${expectedRevision}, found ${e.revision}`)
+      return chainFailure(e, index, 'revision_gap', `expected revision ${expectedRevision}, found ${e.revision}`)
     }
-    const expectedPrev = previous?.hash ?? ZERO_HASH
+    const expectedPrev = previous === undefined ? ZERO_HASH : previous.hash
     if (prevHash !== expectedPrev) {
-      return fail('prev_hash_mismatch', `prevHash ${prevHash} but the previous event's hash is ${expectedPrev}`)
+      return chainFailure(e, index, 'prev_hash_mismatch', `prevHash ${prevHash} but the previous event's hash is ${expectedPrev}`)
     }
     const actual = hashEvent(e)
-    if (actual !== hash) return fail('hash_mismatch', `stored hash ${hash} but the content hashes to ${actual}`)
-    this.#last.set(e.streamId, { revision: e.revision, hash })
+    if (actual !== hash) return chainFailure(e, index, 'hash_mismatch', `stored hash ${hash} but the content hashes to ${actual}`)
+    if (previous === undefined) this.#last.set(e.streamId, { revision: e.revision, hash })
+    else {
+      // Updated in place: one object per stream, not one per event.
+      previous.revision = e.revision
+      previous.hash = hash
+    }
     return undefined
   }
 
@@ -184,7 +180,22 @@ export class ChainVerifier {
 
   /** The last verified hash of a stream (what the next event's prevHash must be), if seen. */
   head(streamId: string): { revision: bigint; hash: string } | undefined {
-    return this.#last.get(streamId)
+    const last = this.#last.get(streamId)
+    // A copy: the stored entry is updated in place.
+    return last === undefined ? undefined : { ...last }
+  }
+}
+
+// A plain function rather than a closure in `check`: it runs once per event of a log being verified.
+function chainFailure(e: HashableEvent, index: number, problem: ChainProblem, detail: string): ChainFailure {
+  return {
+    ok: false,
+    problem,
+    streamId: e.streamId,
+    revision: e.revision,
+    eventId: e.eventId,
+    index,
+    detail: `${e.streamId}@${e.revision} (event ${e.eventId}): ${detail}`,
   }
 }
 

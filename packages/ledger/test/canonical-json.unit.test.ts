@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import t from 'tap'
 import { canonicalJson } from '../src/index.js'
 
@@ -115,4 +116,94 @@ t.test('is a fixed point under JSON round trip', async (t) => {
   const once = canonicalJson(value)
   t.equal(canonicalJson(JSON.parse(once)), once)
   t.equal(once, '{"a":-0.1,"m":{"10":1,"9":2},"z":[1.5,"ü",{"x":true,"y":null}]}')
+})
+
+/**
+ * A plain reference JCS writer: keys sorted, strings and numbers as JSON.stringify writes them. canonicalJson
+ * takes a fast path through the engine's JSON.stringify for ordinary values and a careful writer otherwise;
+ * both must agree with this byte for byte.
+ */
+function referenceJcs(v: unknown): string {
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    v = (v as { toJSON: (k: string) => unknown }).toJSON('')
+  }
+  if (typeof v === 'number') return Object.is(v, -0) ? '0' : String(v)
+  if (typeof v === 'string' || typeof v === 'boolean' || v === null) return JSON.stringify(v)
+  if (Array.isArray(v)) return `[${Array.from(v, (x: unknown) => (x === undefined ? 'null' : referenceJcs(x))).join(',')}]`
+  const o = v as Record<string, unknown>
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${referenceJcs(o[k])}`).join(',')}}`
+}
+
+t.test('fast paths: plain and escaped strings, non-ASCII, numbers and key order', async (t) => {
+  const cases: Array<[unknown, string]> = [
+    ['plain ascii', '"plain ascii"'],
+    ['quote " and backslash \\', '"quote \\" and backslash \\\\"'],
+    ['tab\tnew\nline\u0000\u001f\u007f', '"tab\\tnew\\nline\\u0000\\u001f\u007f"'],
+    ['caf\u00e9 \u20ac \ud83d\ude00', '"caf\u00e9 \u20ac \ud83d\ude00"'],
+    ['\\ud800 is text here', '"\\\\ud800 is text here"'],
+    [1e21, '1e+21'],
+    [1e20, '100000000000000000000'],
+    [-0, '0'],
+    [[-0, 0.1, -1.5e-7], '[0,0.1,-1.5e-7]'],
+    [Number.MAX_SAFE_INTEGER + 2, '9007199254740992'],
+    [123456789012345680000, '123456789012345680000'],
+    [{ b: { d: 1, c: 2 }, a: [{ z: 0, y: 1 }] }, '{"a":[{"y":1,"z":0}],"b":{"c":2,"d":1}}'],
+    [{ '10': 1, '9': 2, a: 3 }, '{"10":1,"9":2,"a":3}'],
+    [{ b: 1, '1a': 2, A: 3 }, '{"1a":2,"A":3,"b":1}'],
+    [JSON.parse('{"__proto__":{"x":1},"a":0}') as unknown, '{"__proto__":{"x":1},"a":0}'],
+    [JSON.parse('{"b":0,"__proto__":1}') as unknown, '{"__proto__":1,"b":0}'],
+    [{ b: undefined, a: [undefined] }, '{"a":[null]}'],
+    [Object.assign([1], { 2: 3 }), '[1,null,3]'],
+    [{ z: new Date(Date.UTC(2024, 0, 2)), a: { toJSON: () => ({ y: 1, x: 2 }) } }, '{"a":{"x":2,"y":1},"z":"2024-01-02T00:00:00.000Z"}'],
+    [{ '\ud83d\ude00': 1, '\ufb33': 2 }, '{"\ud83d\ude00":1,"\ufb33":2}'],
+  ]
+  for (const [value, expected] of cases) {
+    t.equal(canonicalJson(value), expected, expected)
+    t.equal(canonicalJson(value), referenceJcs(value), `${expected} matches the reference`)
+  }
+  let deep: unknown = 'leaf'
+  for (let i = 0; i < 200; i++) deep = i % 2 ? [deep] : { b: deep, a: i }
+  t.equal(canonicalJson(deep), referenceJcs(deep), 'nesting deeper than the fast path goes')
+})
+
+t.test('rejects inside the fast path too, naming where', async (t) => {
+  t.throws(() => canonicalJson({ a: { b: [1, Infinity] } }), { name: 'TypeError', message: 'canonicalJson: Infinity at $.a.b[1] is not a JSON number' })
+  t.throws(() => canonicalJson({ a: ['ok', 'x\udc00'] }), { name: 'TypeError', message: 'canonicalJson: lone surrogate in string at $.a[1]' })
+  t.throws(() => canonicalJson({ z: 1, '\ud800': 1 }), TypeError, 'lone surrogate in an unsorted key')
+  t.throws(() => canonicalJson({ a: [{ n: 1n }] }), { name: 'TypeError', message: 'canonicalJson: a bigint at $.a[0].n has no JSON form' })
+  t.throws(() => canonicalJson({ a: new Set() }), TypeError, 'Set')
+  t.throws(() => canonicalJson([() => 1]), TypeError, 'function in an array (JSON.stringify would write null)')
+  t.throws(() => canonicalJson({ s: Symbol('x'), a: 1 }), TypeError, 'symbol member (JSON.stringify would drop it)')
+  const cyclic: unknown[] = []
+  cyclic.push({ b: cyclic })
+  t.throws(() => canonicalJson(cyclic), { name: 'TypeError', message: 'canonicalJson: cycle at $[0].b' })
+})
+
+t.test('agrees with a reference writer on random JSON values, surrogates included', async (t) => {
+  const text = fc.string({ unit: 'binary', maxLength: 12 })
+  const value = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      text,
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(text, tie('value'), { maxKeys: 5 }),
+    ),
+  })).value
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+  const hasLone = (v: unknown): boolean =>
+    typeof v === 'string'
+      ? lone.test(v)
+      : v !== null && typeof v === 'object' && Object.entries(v).some(([k, x]) => lone.test(k) || hasLone(x))
+  fc.assert(
+    fc.property(value, (v) => {
+      if (hasLone(v)) t.throws(() => canonicalJson(v), TypeError)
+      else t.equal(canonicalJson(v), referenceJcs(v))
+    }),
+    { numRuns: 500 },
+  )
 })

@@ -264,3 +264,45 @@ t.test('verify command line', async (t) => {
   t.equal(await verifyCommand.run(['--in', join(tmpdir(), `${randomUUID()}.jsonl`)], io), 1, 'a missing file fails')
   t.match(errors.at(-1), /no such file/)
 })
+
+t.test('lines are read as readline reads them: CRLF, blank lines, no final newline, escaped heads', async (t) => {
+  await t.test('CRLF line ends and blank lines verify, heads in the log included', async (t) => {
+    const b = await build(t)
+    const text = await readFile(b.out, 'utf8')
+    await writeFile(b.out, '\r\n' + text.trimEnd().split('\n').join('\r\n\r\n'))
+    const result = await verifyExport({ in: b.out })
+    t.equal(result.exitCode, 0, result.summary)
+    t.match(result.summary, /1 more signed head in ledger-checkpoints match/)
+  })
+
+  await t.test('a lone CR ends a line too, and line numbers count it', async (t) => {
+    const b = await build(t)
+    await rewrite(b.out, (lines) => [lines[0]!, `${lines[1]!}\r${lines[2]!}`, '{"not": "an event"}'])
+    const result = await verifyExport({ in: b.out })
+    t.equal(result.exitCode, 1)
+    t.match(result.summary, /line 4: not an exported event/)
+  })
+
+  await t.test('a head whose type is \\u-escaped is still found and checked', async (t) => {
+    const b = await build(t)
+    await rewrite(b.out, (lines) => lines.map((l) => l.replace('"type":"TreeHeadSigned"', '"type":"TreeHead\\u0053igned"')))
+    const good = await verifyExport({ in: b.out })
+    t.equal(good.exitCode, 0, good.summary)
+    t.match(good.summary, /1 more signed head in ledger-checkpoints match/)
+    // Spoil the escaped head's root: the first pass must have found it for this to be noticed.
+    await rewrite(b.out, (lines) =>
+      lines.map((l) => (l.includes('TreeHead\\u0053igned') ? l.replace(/"rootHash":"[0-9a-f]/, '"rootHash":"x') : l)),
+    )
+    const bad = await verifyExport({ in: b.out })
+    t.equal(bad.exitCode, 1, bad.summary)
+    t.match(bad.summary, /^FAILED .*: signed head of tree size 8 \(ledger-checkpoints@0, line 9\)/)
+  })
+
+  await t.test('a malformed line is reported with its number', async (t) => {
+    const b = await build(t)
+    await rewrite(b.out, (lines) => [...lines.slice(0, 5), '{"eventId": 1', ...lines.slice(5)])
+    const result = await verifyExport({ in: b.out })
+    t.equal(result.exitCode, 1)
+    t.match(result.summary, /line 6: not JSON/)
+  })
+})

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
+import { isAscii } from 'node:buffer'
 import { createReadStream } from 'node:fs'
 import { access, readFile } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import {
   ChainVerifier,
@@ -94,8 +94,12 @@ async function verify(options: VerifyOptions): Promise<string> {
 async function verifyWholeLog(file: string, leavesFile: string | undefined, given: HeadToCheck, publicKey: KeyObject): Promise<string> {
   const keyId = keyIdOf(publicKey)
   // First pass: the heads the log itself carries, so the replay knows every size to stop and compare at.
+  // Only lines that can hold a TreeHeadSigned are parsed here: its type is either written out or \u-escaped. A
+  // malformed line is reported by the second pass, which parses every line.
   const embedded: HeadToCheck[] = []
-  for await (const { event, line } of readEvents(file)) {
+  for await (const { text, line } of linesMentioning(file, TREE_HEAD_SIGNED)) {
+    if (text.trim() === '') continue
+    const event = parseEvent(parseJsonLine(text, file, line), file, line)
     if (event.streamId === LEDGER_CHECKPOINT_STREAM && event.type === TREE_HEAD_SIGNED) {
       const head = event.data as unknown as SignedTreeHead
       embedded.push({ head, source: `${LEDGER_CHECKPOINT_STREAM}@${event.revision}, line ${line}` })
@@ -107,7 +111,13 @@ async function verifyWholeLog(file: string, leavesFile: string | undefined, give
     requireKnownKey: (h) => h === given,
     ...(leavesFile ? { reference: readReference(leavesFile) } : {}),
   })
-  for await (const { event } of readEvents(file)) await replay.add(event)
+  for await (const { lines, first } of readLineBatches(file)) {
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i]!
+      if (text.trim() === '') continue
+      await replay.add(parseEvent(parseJsonLine(text, file, first + i), file, first + i))
+    }
+  }
   const result = await replay.finish()
   if (!result.ok) {
     const [first] = result.findings
@@ -217,16 +227,101 @@ async function readHead(file: string): Promise<SignedTreeHead> {
   return head as SignedTreeHead
 }
 
+const CHUNK_BYTES = 1 << 22
+
+/**
+ * The file in runs of whole lines: each region ends just before a newline (or at the end of the file) and the
+ * next one starts just after it. Read in large chunks, because a readline event per line of a 200,000-event
+ * export is a good part of what `verify` costs.
+ */
+async function* lineRegions(file: string): AsyncGenerator<Buffer> {
+  // The start of a line that runs on into the next chunk.
+  let pending: Buffer[] = []
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+    const bytes = chunk as Buffer
+    const end = bytes.lastIndexOf(0x0a)
+    if (end < 0) {
+      pending.push(bytes)
+      continue
+    }
+    if (pending.length === 0) yield bytes.subarray(0, end)
+    else {
+      // Only the line that straddles the chunks is copied.
+      const cut = bytes.indexOf(0x0a)
+      yield Buffer.concat([...pending, bytes.subarray(0, cut)])
+      if (cut < end) yield bytes.subarray(cut + 1, end)
+    }
+    pending = end + 1 < bytes.length ? [bytes.subarray(end + 1)] : []
+  }
+  if (pending.length > 0) yield Buffer.concat(pending)
+}
+
+/**
+ * The lines of a file in batches, `first` being the number of `lines[0]` (from 1). Lines end as readline ends
+ * them with crlfDelay Infinity: at \n, \r\n or a lone \r.
+ */
+async function* readLineBatches(file: string): AsyncGenerator<{ lines: string[]; first: number }> {
+  let next = 1
+  for await (const region of lineRegions(file)) {
+    const lines = splitLines(decode(region))
+    yield { lines, first: next }
+    next += lines.length
+  }
+}
+
+/**
+ * The lines that contain `needle` or a \u escape (which could spell it), numbered as `readLineBatches` numbers
+ * them; the others are counted, not decoded.
+ */
+async function* linesMentioning(file: string, needle: string): AsyncGenerator<{ text: string; line: number }> {
+  const bytes = Buffer.from(needle)
+  let next = 1
+  for await (const region of lineRegions(file)) {
+    if (region.indexOf(bytes) < 0 && region.indexOf('\\u') < 0 && region.indexOf(0x0d) < 0) {
+      next += countNewlines(region) + 1
+      continue
+    }
+    const lines = splitLines(decode(region))
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i]!
+      if (text.includes(needle) || text.includes('\\u')) yield { text, line: next + i }
+    }
+    next += lines.length
+  }
+}
+
+function countNewlines(bytes: Buffer): number {
+  let count = 0
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) count++
+  return count
+}
+
+/** UTF-8 text of bytes that end at a line break (a newline byte is never inside a multi-byte character). */
+function decode(bytes: Buffer): string {
+  // Exports are mostly ASCII, where Latin-1 decoding gives the same string and is a plain copy.
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n')
+  if (!text.includes('\r')) return lines
+  return lines.flatMap((l) => (l.includes('\r') ? (l.endsWith('\r') ? l.slice(0, -1) : l).split('\r') : [l]))
+}
+
+function parseJsonLine(text: string, file: string, line: number): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new VerifyFailure(`${file} line ${line}: not JSON (${(error as Error).message})`)
+  }
+}
+
 async function* readJsonLines(file: string): AsyncGenerator<{ value: unknown; line: number }> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })
-  let line = 0
-  for await (const text of lines) {
-    line++
-    if (text.trim() === '') continue
-    try {
-      yield { value: JSON.parse(text), line }
-    } catch (error) {
-      throw new VerifyFailure(`${file} line ${line}: not JSON (${(error as Error).message})`)
+  for await (const { lines, first } of readLineBatches(file)) {
+    for (let i = 0; i < lines.length; i++) {
+      const text = lines[i]!
+      if (text.trim() === '') continue
+      yield { value: parseJsonLine(text, file, first + i), line: first + i }
     }
   }
 }
@@ -235,14 +330,17 @@ async function* readEvents(file: string): AsyncGenerator<{ event: ReplayEvent; l
   for await (const { value, line } of readJsonLines(file)) yield { event: parseEvent(value, file, line), line }
 }
 
+function notAnEvent(file: string, line: number, what: string): VerifyFailure {
+  return new VerifyFailure(`${file} line ${line}: not an exported event (${what})`)
+}
+
 function parseEvent(value: unknown, file: string, line: number): ReplayEvent {
   const e = value as Record<string, unknown>
-  const bad = (what: string) => new VerifyFailure(`${file} line ${line}: not an exported event (${what})`)
-  if (e === null || typeof e !== 'object' || Array.isArray(e)) throw bad('not an object')
-  if (typeof e.eventId !== 'string' || typeof e.streamId !== 'string' || typeof e.type !== 'string') throw bad('eventId, streamId or type')
-  if (!isDecimal(e.revision) || !isDecimal(e.position)) throw bad('revision or position is not a decimal string')
-  if (typeof e.schemaVersion !== 'number' || !Number.isInteger(e.schemaVersion)) throw bad('schemaVersion')
-  if (e.metadata === null || typeof e.metadata !== 'object' || Array.isArray(e.metadata)) throw bad('metadata')
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) throw notAnEvent(file, line, 'not an object')
+  if (typeof e.eventId !== 'string' || typeof e.streamId !== 'string' || typeof e.type !== 'string') throw notAnEvent(file, line, 'eventId, streamId or type')
+  if (!isDecimal(e.revision) || !isDecimal(e.position)) throw notAnEvent(file, line, 'revision or position is not a decimal string')
+  if (typeof e.schemaVersion !== 'number' || !Number.isInteger(e.schemaVersion)) throw notAnEvent(file, line, 'schemaVersion')
+  if (e.metadata === null || typeof e.metadata !== 'object' || Array.isArray(e.metadata)) throw notAnEvent(file, line, 'metadata')
   return {
     eventId: e.eventId,
     streamId: e.streamId,

@@ -3,6 +3,7 @@ import { CommandAccepted, Problem } from '@pc/contracts'
 import { nameBasedUuid, type CommandActor } from '@pc/domain'
 import {
   DuplicateEventIdError,
+  handleCommand,
   type CommandMetadata,
   type DeciderLike,
   type EventCodec,
@@ -21,11 +22,11 @@ import type {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { claimKey, completeKey, releaseKey, requestFingerprint, type StoredAnswer } from './idempotency.js'
-import { handleCommandCached, streamCacheFor, type CommandCodec } from './stream-cache.js'
+import { oneAtATime, streamCacheFor } from './stream-cache.js'
 
 /**
  * The one way a command becomes an HTTP route (DESIGN §5): `POST`, zod-validated params and body, then the generic
- * command handler (read stream → fold → decide → append; `stream-cache.ts` skips the read for a stream this process
+ * command handler (read stream → fold → decide → append; `HandleOptions.cache` skips the read for a stream this process
  * has folded, the append's expected revision proving it current) with everything the edge adds around it:
  *
  * - the actor from the verified token (access itself is decided inside the decider: 403, or 404 for a resident
@@ -83,7 +84,7 @@ export interface CommandRouteSpec<
   /** 201 for a command that creates its stream, else 200 (the default). */
   status?: 200 | 201
   decider: DeciderLike<Command, Event, State, Context>
-  codec: CommandCodec<Event>
+  codec: EventCodec<Event>
   /** The aggregate's id, answered as `id`. `newId` is deterministic under an `Idempotency-Key`. */
   id(input: { params: z.output<Params>; body: z.output<Body>; newId: () => string }): string
   /** The stream the aggregate lives in. */
@@ -205,21 +206,27 @@ export function commandRoute<
         const mark = derived?.mark()
         let result: HandleResult<State>
         try {
-          result = await handleCommandCached(store, spec.decider, streamId, command, {
-            codec: spec.codec,
-            cache: streamCacheFor<State>(store, spec.decider, spec.codec),
-            context: (state: State) => spec.context({ now, newId: newIds, actor: commandActor, state }),
-            metadata,
-            eventIds,
-            ...(ifMatch !== undefined && { expectedRevision: BigInt(ifMatch.slice(1, -1)) }),
-            // An aggregate id that is a random uuid made just now (no key) names a stream that cannot exist yet.
-            assumeNew: key === undefined && handedOut !== undefined && id === handedOut,
-            speculate: !takeover,
-            // A dropped speculative decision must not move the key's derived ids: the real one gets the same.
-            rewind: () => {
-              if (derived && mark !== undefined) derived.reset(mark)
-            },
-          })
+          const cache = streamCacheFor<State>(store, spec.decider, spec.codec)
+          // A takeover: the store may hold an earlier append of this key's events; read the stream afresh.
+          if (takeover) cache.forget(streamId)
+          result = await oneAtATime(store, streamId, () =>
+            handleCommand(store, spec.decider, streamId, command, {
+              ...spec.codec,
+              context: (state: State) => spec.context({ now, newId: newIds, actor: commandActor, state }),
+              metadata,
+              eventIds,
+              ...(ifMatch !== undefined && { expectedRevision: BigInt(ifMatch.slice(1, -1)) }),
+              ...(!takeover && {
+                cache,
+                // An aggregate id that is a random uuid made just now (no key) names a stream that cannot exist yet.
+                assumeNew: key === undefined && handedOut !== undefined && id === handedOut,
+                // A dropped cached decision must not move the key's derived ids: the fresh one gets the same.
+                rewind: () => {
+                  if (derived && mark !== undefined) derived.reset(mark)
+                },
+              }),
+            }),
+          )
         } catch (error) {
           // Under a key, the command may already be in the stream: appended by an owner of this key that died
           // before answering (a takeover), or found by the store under our derived ids. Answer it, append nothing.

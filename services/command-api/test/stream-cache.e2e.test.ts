@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { caseDecider, caseEventCodec, DEFAULT_SLA_POLICY, type CaseCommand } from '@pc/domain'
-import { handleCommand, type RecordedEvent } from '@pc/event-store'
+import { handleCommand, StreamStateCache, type RecordedEvent } from '@pc/event-store'
 import { verifyChain } from '@pc/ledger'
 import { verifyToken, type Runtime } from '@pc/platform'
 import t from 'tap'
-import { StreamStateCache } from '../src/stream-cache.js'
 import { callers, post, reportCase, SECRET, setup, tokenOf } from './support/command-api.js'
 
 /**
- * The command API's stream cache (`stream-cache.ts`) must never make a command decide on a state older than the
- * stream: writes by another writer (another process, the SLA worker) are found by the append's expected revision,
+ * The command API's stream cache (`HandleOptions.cache`, one per process in `stream-cache.ts`) must never make a
+ * command decide on a state older than the stream: writes by another writer (another process, the SLA worker) are found by the append's expected revision,
  * and the command is decided again on a fresh read. Also: the verified-token cache keeps its secret.
  */
 

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto'
+import { verifyChain } from '@pc/ledger'
+import t from 'tap'
+import { handleCommand, StreamStateCache, type DeciderLike, type HandleOptions } from '../src/command-handler.js'
+import { WrongExpectedRevisionError } from '../src/errors.js'
+import { createMemoryEventStore } from '../src/memory.js'
+import type { EventStore, RecordedEvent } from '../src/types.js'
+
+// A counter that refuses to go below zero: small enough to see every path of the handler.
+type Command = { type: 'add'; by: number } | { type: 'take'; by: number } | { type: 'touch' }
+type Event = { type: 'Added'; by: number } | { type: 'Taken'; by: number }
+const counter: DeciderLike<Command, Event, number, null> = {
+  initialState: 0,
+  decide(command, state) {
+    if (command.type === 'touch') return []
+    if (command.type === 'take' && state < command.by) throw new RangeError(`only ${state} left`)
+    return [command.type === 'add' ? { type: 'Added', by: command.by } : { type: 'Taken', by: command.by }]
+  },
+  evolve: (state, event) => (event.type === 'Added' ? state + event.by : state - event.by),
+}
+
+function options(cache?: StreamStateCache<number>): HandleOptions<number, null, Event> {
+  return {
+    toStored: (event) => ({ type: event.type, schemaVersion: 1, data: { by: event.by } }),
+    fromStored: (event) => ({ type: event.type as Event['type'], by: event.data.by as number }),
+    context: null,
+    metadata: { actor: { id: 'u', roles: [] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: null },
+    eventIds: () => randomUUID(),
+    ...(cache && { cache }),
+  }
+}
+
+/** The store, counting the stream reads the handler makes. */
+function countingStore() {
+  const store = createMemoryEventStore()
+  let reads = 0
+  const counted: EventStore = {
+    ...store,
+    append: store.append.bind(store),
+    readStream(streamId, readOptions) {
+      reads++
+      return store.readStream(streamId, readOptions)
+    },
+  }
+  return { store: counted, raw: store, reads: () => reads }
+}
+
+async function eventsOf(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
+  const out = []
+  for await (const event of store.readStream(streamId)) out.push(event)
+  return out
+}
+
+t.test('without a cache: read, fold, decide, append on the hash chain', async (t) => {
+  const { store, reads } = countingStore()
+  await handleCommand(store, counter, 'c-1', { type: 'add', by: 3 }, options())
+  const result = await handleCommand(store, counter, 'c-1', { type: 'take', by: 2 }, options())
+  t.equal(result.state, 1)
+  t.equal(result.revision, 1n)
+  t.equal(reads(), 2, 'every command reads the stream')
+  t.ok(verifyChain(await eventsOf(store, 'c-1')).ok, 'prevHash links every event to the one before')
+  await t.rejects(handleCommand(store, counter, 'c-1', { type: 'take', by: 5 }, options()), RangeError)
+})
+
+t.test('with a cache: a stream this process folded costs no read, and the chain still links', async (t) => {
+  const { store, reads } = countingStore()
+  const cache = new StreamStateCache<number>()
+  await handleCommand(store, counter, 'c-1', { type: 'add', by: 3 }, options(cache))
+  t.equal(reads(), 1, 'the first command reads (the stream may exist)')
+  for (let i = 0; i < 5; i++) await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, options(cache))
+  t.equal(reads(), 1, 'the next five decide on the cached state')
+  t.equal(cache.get('c-1')?.state, 8)
+  t.equal(cache.get('c-1')?.revision, 5n)
+  t.ok(verifyChain(await eventsOf(store, 'c-1')).ok)
+})
+
+t.test('with a cache: another writer behind the cache is found by the append and decided on afresh', async (t) => {
+  const { store, raw, reads } = countingStore()
+  const cache = new StreamStateCache<number>()
+  await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, options(cache))
+  // Another process takes the 1 and adds 5: our cache still says 1 at revision 0.
+  await handleCommand(raw, counter, 'c-1', { type: 'take', by: 1 }, options())
+  await handleCommand(raw, counter, 'c-1', { type: 'add', by: 5 }, options())
+  const before = reads()
+  const result = await handleCommand(store, counter, 'c-1', { type: 'take', by: 4 }, options(cache))
+  t.equal(result.state, 1, 'decided on the real state (5), not the cached one (1)')
+  t.equal(result.revision, 3n)
+  t.equal(reads(), before + 1, 'one fresh read after the refused append')
+  t.ok(verifyChain(await eventsOf(store, 'c-1')).ok, 'the chain continues from the other writer’s last event')
+
+  // A refusal on the stale cached state is not the answer either.
+  await handleCommand(raw, counter, 'c-1', { type: 'add', by: 10 }, options())
+  const taken = await handleCommand(store, counter, 'c-1', { type: 'take', by: 11 }, options(cache))
+  t.equal(taken.state, 0, 'the cache said 1 and would have refused; the stream had 11')
+})
+
+t.test('with a cache: an If-Match the cache has not seen goes to the stream and is checked there', async (t) => {
+  const { store, raw } = countingStore()
+  const cache = new StreamStateCache<number>()
+  await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, options(cache))
+  await handleCommand(raw, counter, 'c-1', { type: 'add', by: 1 }, options())
+  const pinned = await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, { ...options(cache), expectedRevision: 1n })
+  t.equal(pinned.revision, 2n)
+  await t.rejects(
+    handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, { ...options(cache), expectedRevision: 1n }),
+    WrongExpectedRevisionError,
+    'a stale If-Match is refused, cached or not',
+  )
+})
+
+t.test('with a cache: a made-up stream id is appended without a read; one that exists after all is read', async (t) => {
+  const { store, reads } = countingStore()
+  const cache = new StreamStateCache<number>()
+  let rewound = 0
+  const fresh = { ...options(cache), assumeNew: true, rewind: () => rewound++ }
+  await handleCommand(store, counter, 'new-1', { type: 'add', by: 2 }, fresh)
+  t.equal(reads(), 0)
+  cache.forget('new-1')
+  const again = await handleCommand(store, counter, 'new-1', { type: 'add', by: 2 }, fresh)
+  t.equal(again.state, 4, 'the store refused no_stream; the fresh read found the first event')
+  t.equal(rewound, 1, 'the dropped decision was rewound once')
+})
+
+t.test('a command that decides nothing answers the stream as it is', async (t) => {
+  const { store } = countingStore()
+  const cache = new StreamStateCache<number>()
+  await handleCommand(store, counter, 'c-1', { type: 'add', by: 2 }, options(cache))
+  const result = await handleCommand(store, counter, 'c-1', { type: 'touch' }, options(cache))
+  t.same({ revision: result.revision, appended: result.appended, state: result.state }, { revision: 0n, appended: 0, state: 2 })
+  const none = await handleCommand(store, counter, 'none', { type: 'touch' }, options())
+  t.equal(none.revision, -1n)
+})
+
+t.test('StreamStateCache is a bounded LRU that keeps the later revision', async (t) => {
+  const cache = new StreamStateCache<number>(2)
+  const head = (revision: bigint) => ({ revision, position: revision, lastHash: '0'.repeat(64), state: Number(revision) })
+  cache.remember('a', head(1n))
+  cache.remember('b', head(1n))
+  cache.get('a')
+  cache.remember('c', head(1n))
+  t.equal(cache.get('b'), undefined, 'the least recently used entry went')
+  cache.remember('a', head(0n))
+  t.equal(cache.get('a')?.revision, 1n, 'an older revision does not replace a newer one')
+  cache.remember('d', { ...head(0n), revision: null })
+  t.equal(cache.get('d'), undefined, 'a stream that does not exist is not kept')
+})

@@ -6,6 +6,7 @@ import { runEventStoreContract, type HeldTransaction } from '../src/contract-sui
 import { StoreUnavailableError } from '../src/errors.js'
 import { appendInTransaction, createPostgresEventStore, type PostgresEventStore } from '../src/postgres/store.js'
 import { migrateEventStore, NOTIFY_CHANNEL } from '../src/postgres/migrations.js'
+import { createAppendNotifier } from '../src/postgres/notifier.js'
 import { SQLSTATE } from '../src/postgres/errors.js'
 import type { DeliveredEvent, NewEvent } from '../src/types.js'
 
@@ -375,7 +376,7 @@ t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and 
   t.match(debug[0], /notification failed/)
   failing = false
   await store.append(`${prefix}1`, [newEvent()])
-  t.equal(sent, 4, 'and does not stop later ones')
+  t.ok(await until(() => sent === 4 && held.length === 1, 5_000), 'and does not stop later ones')
   held.shift()!()
   t.ok(await until(() => received === 3, 5_000))
   const { rows } = await pool.query<{ synchronous_commit: string }>('show synchronous_commit')
@@ -385,6 +386,7 @@ t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and 
   const closing = store.close()
   let closed = false
   void closing.then(() => (closed = true))
+  t.ok(await until(() => held.length === 1, 5_000))
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.notOk(closed, 'close waits for the notification in flight')
   held.shift()!()
@@ -410,4 +412,27 @@ t.test('postgres: a refused append keeps its connection (no new backend per conf
   await t.rejects(store.append(`${stream}-b`, [first]), { name: 'DuplicateEventIdError' })
   t.equal(await backend(), pid, 'the same backend served every statement')
   t.equal(pool.totalCount, 1)
+})
+
+t.test('postgres: a steady writer sends one wake-up per interval, not one per append', async (t) => {
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 })
+  t.teardown(() => pool.end())
+  const listener = new pg.Client({ connectionString: db.url })
+  await listener.connect()
+  t.teardown(() => listener.end())
+  let received = 0
+  listener.on('notification', () => received++)
+  await listener.query(`listen ${NOTIFY_CHANNEL}`)
+  const notifier = createAppendNotifier(pool, undefined, 1_000)
+  const started = performance.now()
+  // Twenty appends' worth of requests, one after another, well inside one interval.
+  for (let i = 0; i < 20; i++) {
+    notifier.notify()
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+  t.ok(performance.now() - started < 1_000, 'the requests came within one interval')
+  await notifier.close()
+  t.ok(await until(() => received === 2, 5_000), 'the first at once, one more for the rest')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(received, 2)
 })

@@ -17,6 +17,13 @@ const NOTIFY = {
   text: `select set_config('synchronous_commit', 'off', true), pg_notify($1, '')`,
 } as const
 
+/**
+ * The shortest time between two notifications of one store. Bounds what a wake-up costs a steady writer (one
+ * statement per interval, not per append), and adds at most this much to how late a live subscriber hears of an
+ * append that follows another one closely.
+ */
+export const NOTIFY_MIN_INTERVAL_MS = 5
+
 export interface AppendNotifier {
   /** Asks for a wake-up of every live subscriber on the database; returns at once. */
   notify(): void
@@ -28,12 +35,17 @@ export interface AppendNotifier {
  * Wakes live subscribers (in every process LISTENing on the database) after appends have committed, without
  * taking part in the appending transactions: a NOTIFY inside them serialised their commits (see migration 2).
  *
- * Coalesced, and fire-and-forget: at most one notification is in flight; requests made while it is become exactly
- * one more, sent when it is done. The payload is empty (subscribers read what is new themselves), so one
- * notification stands for any number of appends that committed before it was sent. A failure is only logged: a
- * subscriber's poll delivers what a lost notification would have announced, a little later.
+ * Coalesced, and fire-and-forget: at most one notification is in flight, and at most one per
+ * `NOTIFY_MIN_INTERVAL_MS`; requests made meanwhile become exactly one more, sent when that is over. The payload is
+ * empty (subscribers read what is new themselves), so one notification stands for any number of appends that
+ * committed before it was sent. A failure is only logged: a subscriber's poll delivers what a lost notification
+ * would have announced, a little later.
  */
-export function createAppendNotifier(pool: Pick<pg.Pool, 'query'>, logger?: NotifierLogger): AppendNotifier {
+export function createAppendNotifier(
+  pool: Pick<pg.Pool, 'query'>,
+  logger?: NotifierLogger,
+  minIntervalMs = NOTIFY_MIN_INTERVAL_MS,
+): AppendNotifier {
   let busy = false
   let again = false
   let closed = false
@@ -43,11 +55,16 @@ export function createAppendNotifier(pool: Pick<pg.Pool, 'query'>, logger?: Noti
     try {
       do {
         again = false
+        const started = performance.now()
         try {
           await pool.query({ ...NOTIFY, values: [NOTIFY_CHANNEL] })
         } catch (error) {
           logger?.debug({ err: error }, 'event store: wake-up notification failed; live subscribers catch up at their next poll')
         }
+        // Still busy for the rest of the interval: one writer appending one event at a time would otherwise send
+        // a notification (a statement, a commit record) per append. Requests meanwhile become the one after.
+        const rest = minIntervalMs - (performance.now() - started)
+        if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
       } while (again)
     } finally {
       // Cleared in the same turn as the last look at `again`, so no request falls between the two.

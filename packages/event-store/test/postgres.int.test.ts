@@ -323,6 +323,17 @@ t.test('postgres: appendInTransaction announces nothing; notifyAppended after th
   t.same(seen, ['Plain', 'InTransaction'])
 })
 
+/** A session that counts the notifications reaching the database's listeners; answers the count so far. */
+async function countNotifications(t: Test): Promise<() => number> {
+  const listener = new pg.Client({ connectionString: db.url })
+  await listener.connect()
+  t.teardown(() => listener.end())
+  let received = 0
+  listener.on('notification', () => received++)
+  await listener.query(`listen ${NOTIFY_CHANNEL}`)
+  return () => received
+}
+
 t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and their failures are ignored', async (t) => {
   // One connection, so the session setting checked below is the one the notifications ran on.
   const pool = new pg.Pool({ connectionString: db.url, max: 1 })
@@ -347,13 +358,7 @@ t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and 
   })
   t.teardown(() => store.close())
 
-  // A session that counts the notifications that reach the database's listeners.
-  const listener = new pg.Client({ connectionString: db.url })
-  await listener.connect()
-  t.teardown(() => listener.end())
-  let received = 0
-  listener.on('notification', () => received++)
-  await listener.query(`listen ${NOTIFY_CHANNEL}`)
+  const received = await countNotifications(t)
 
   const prefix = `coalesce-${randomUUID()}-`
   await store.append(`${prefix}1`, [newEvent()])
@@ -364,7 +369,7 @@ t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and 
   held.shift()!()
   t.ok(await until(() => sent === 2, 5_000), 'once it is done, exactly one more goes out for all of them')
   held.shift()!()
-  t.ok(await until(() => received === 2, 5_000), 'both reached the listener')
+  t.ok(await until(() => received() === 2, 5_000), 'both reached the listener')
   await new Promise((resolve) => setTimeout(resolve, 100))
   t.equal(sent, 2, 'and nothing after that')
   t.equal(held.length, 0)
@@ -378,7 +383,7 @@ t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and 
   await store.append(`${prefix}1`, [newEvent()])
   t.ok(await until(() => sent === 4 && held.length === 1, 5_000), 'and does not stop later ones')
   held.shift()!()
-  t.ok(await until(() => received === 3, 5_000))
+  t.ok(await until(() => received() === 3, 5_000))
   const { rows } = await pool.query<{ synchronous_commit: string }>('show synchronous_commit')
   t.equal(rows[0]?.synchronous_commit, 'on', 'the asynchronous commit of a notification does not outlive it')
 
@@ -391,7 +396,7 @@ t.test('postgres: wake-ups are coalesced (one in flight, one more after it) and 
   t.notOk(closed, 'close waits for the notification in flight')
   held.shift()!()
   await closing
-  t.ok(await until(() => received === 4, 5_000), 'which is still delivered')
+  t.ok(await until(() => received() === 4, 5_000), 'which is still delivered')
   store.notifyAppended()
   t.equal(sent, 5, 'a closed store sends nothing')
 })
@@ -417,12 +422,7 @@ t.test('postgres: a refused append keeps its connection (no new backend per conf
 t.test('postgres: a steady writer sends one wake-up per interval, not one per append', async (t) => {
   const pool = new pg.Pool({ connectionString: db.url, max: 1 })
   t.teardown(() => pool.end())
-  const listener = new pg.Client({ connectionString: db.url })
-  await listener.connect()
-  t.teardown(() => listener.end())
-  let received = 0
-  listener.on('notification', () => received++)
-  await listener.query(`listen ${NOTIFY_CHANNEL}`)
+  const received = await countNotifications(t)
   const notifier = createAppendNotifier(pool, undefined, 1_000)
   const started = performance.now()
   // Twenty appends' worth of requests, one after another, well inside one interval.
@@ -432,7 +432,7 @@ t.test('postgres: a steady writer sends one wake-up per interval, not one per ap
   }
   t.ok(performance.now() - started < 1_000, 'the requests came within one interval')
   await notifier.close()
-  t.ok(await until(() => received === 2, 5_000), 'the first at once, one more for the rest')
+  t.ok(await until(() => received() === 2, 5_000), 'the first at once, one more for the rest')
   await new Promise((resolve) => setTimeout(resolve, 100))
-  t.equal(received, 2)
+  t.equal(received(), 2)
 })

@@ -33,6 +33,12 @@ export interface EmbeddedOptions {
   dataDir: string
   /** Throw-away clusters delete their files on stop. */
   persistent?: boolean
+  /**
+   * False: `fsync` and `full_page_writes` off, for a test run's throw-away cluster. Commits still go through the
+   * WAL in order and survive a killed process (the files sit in the OS cache); only a machine crash could lose
+   * them, and such a cluster does not outlive the run. Default true: the server's durable defaults.
+   */
+  durable?: boolean
   onLog?: (line: string) => void
 }
 
@@ -133,7 +139,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     createPostgresUser: userInfo().uid === 0,
     authMethod: 'scram-sha-256',
     // Listen on loopback only; keep the server quiet unless asked.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+      ...(options.durable === false ? ['-c', 'fsync=off', '-c', 'full_page_writes=off'] : []),
+    ],
     onLog: log,
     onError: (e) => log(String(e)),
   })

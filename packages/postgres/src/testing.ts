@@ -43,7 +43,7 @@ async function acquireServer(): Promise<{ url: string; release: () => void }> {
   clearTimeout(idleTimer)
   ownCluster ??= mkdtemp(join(tmpdir(), 'pc-test-pg-')).then((dir) => {
     stopOnExit(dir)
-    return startEmbeddedPostgres({ dataDir: dir, persistent: false })
+    return startEmbeddedPostgres({ dataDir: dir, persistent: false, durable: false })
   })
   const cluster = ownCluster
   const release = () => {

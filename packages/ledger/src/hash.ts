@@ -1,5 +1,7 @@
 import { canonicalJson } from './canonical-json.js'
-import { sha256HexDigest } from './digest.js'
+import { sha256Hex } from './digest.js'
+
+export { sha256Hex }
 
 /**
  * Per-stream hash chains (DESIGN §6). Each event's `metadata.hash` is the SHA-256 of the canonical JSON of
@@ -17,16 +19,6 @@ const HASH_HEX = /^[0-9a-f]{64}$/
 /** True when `s` is a lowercase hex SHA-256 (what `hash`/`prevHash` must look like). */
 export function isHashHex(s: unknown): s is string {
   return typeof s === 'string' && HASH_HEX.test(s)
-}
-
-/**
- * Lowercase hex SHA-256; strings are hashed as their UTF-8 bytes.
- *
- * @example
- * sha256Hex('') // 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
- */
-export function sha256Hex(data: string | Uint8Array): string {
-  return sha256HexDigest(data)
 }
 
 /** An event before sealing: what the command handler has built, without `prevHash`/`hash` yet. */

@@ -67,23 +67,8 @@ const SWAP_DRAIN_BATCHES = 20
  */
 export async function rebuildProjection(options: RebuildOptions): Promise<RebuildResult> {
   const { projection, ...rest } = options
-  const [result] = await rebuildTogether({ ...rest, projections: [projection] })
+  const [result] = await rebuildProjections({ ...rest, projections: [projection] })
   return result!
-}
-
-/**
- * Rebuilds several projections in one pass over the log (`cli rebuild --all` passes every registered one), as
- * `rebuildProjection` does for one: one fresh schema migrated once, one subscription, and per batch each
- * projection's own transaction (its rows and its checkpoint together), the projections' transactions running side
- * by side while the next batch is read. The swap moves every projection's tables and checkpoint in one
- * transaction. A projection that fails on an event stops there (named by the `ProjectionEventError` thrown); the
- * others carry on and are swapped in before the error is thrown.
- */
-export async function rebuildProjections(
-  options: Omit<RebuildOptions, 'projection'> & { projections: readonly Projection[] },
-): Promise<RebuildResult[]> {
-  if (options.projections.length === 0) return []
-  return rebuildTogether(options)
 }
 
 /** One projection's progress in a rebuild. */
@@ -98,10 +83,19 @@ interface Worker {
   startedAt: number
 }
 
-async function rebuildTogether(
+/**
+ * Rebuilds several projections in one pass over the log (`cli rebuild --all` passes every registered one), as
+ * `rebuildProjection` does for one: one fresh schema migrated once, one subscription, and per batch each
+ * projection's own transaction (its rows and its checkpoint together), the projections' transactions running side
+ * by side while the next batch is read. The swap moves every projection's tables and checkpoint in one
+ * transaction. A projection that fails on an event stops there (named by the `ProjectionEventError` thrown); the
+ * others carry on and are swapped in before the error is thrown.
+ */
+export async function rebuildProjections(
   options: Omit<RebuildOptions, 'projection'> & { projections: readonly Projection[] },
 ): Promise<RebuildResult[]> {
   const { db, store, projections } = options
+  if (projections.length === 0) return []
   const logger = options.logger ?? silentLogger
   const batchSize = options.batchSize ?? 1000
   const caughtUpAfterMs = options.caughtUpAfterMs ?? 250

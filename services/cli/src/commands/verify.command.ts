@@ -99,7 +99,7 @@ async function verifyWholeLog(file: string, leavesFile: string | undefined, give
   const embedded: HeadToCheck[] = []
   for await (const { text, line } of linesMentioning(file, TREE_HEAD_SIGNED)) {
     if (text.trim() === '') continue
-    const event = parseEvent(parseJsonLine(text, file, line), file, line)
+    const event = eventOfLine(text, file, line)
     if (event.streamId === LEDGER_CHECKPOINT_STREAM && event.type === TREE_HEAD_SIGNED) {
       const head = event.data as unknown as SignedTreeHead
       embedded.push({ head, source: `${LEDGER_CHECKPOINT_STREAM}@${event.revision}, line ${line}` })
@@ -115,7 +115,7 @@ async function verifyWholeLog(file: string, leavesFile: string | undefined, give
     for (let i = 0; i < lines.length; i++) {
       const text = lines[i]!
       if (text.trim() === '') continue
-      await replay.add(parseEvent(parseJsonLine(text, file, first + i), file, first + i))
+      await replay.add(eventOfLine(text, file, first + i))
     }
   }
   const result = await replay.finish()
@@ -328,6 +328,11 @@ async function* readJsonLines(file: string): AsyncGenerator<{ value: unknown; li
 
 async function* readEvents(file: string): AsyncGenerator<{ event: ReplayEvent; line: number }> {
   for await (const { value, line } of readJsonLines(file)) yield { event: parseEvent(value, file, line), line }
+}
+
+/** One exported event from its line of text; a failure names the file and line. */
+function eventOfLine(text: string, file: string, line: number): ReplayEvent {
+  return parseEvent(parseJsonLine(text, file, line), file, line)
 }
 
 function notAnEvent(file: string, line: number, what: string): VerifyFailure {

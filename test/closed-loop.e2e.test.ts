@@ -7,7 +7,7 @@ import { buildStack, runCli } from '@pc/cli'
 import { loadConfig, openRuntime } from '@pc/platform'
 import { testDatabase } from '@pc/postgres/testing'
 import { loadProjectorConfig, projectorOptions } from '@pc/projector'
-import { readModelProjections } from '@pc/read-models'
+import { contextProjections, contexts } from '@pc/contexts'
 import { closedLoopTokens, httpClient, manualClock, readEverything, runClosedLoop, type Answers } from './support/closed-loop.js'
 
 // The whole stack as `pnpm start` builds it, on PostgreSQL, listening on a real socket; only the clock is the test's.
@@ -40,7 +40,7 @@ t.test('the closed loop over HTTP, then every query shows what happened, before 
   const err: string[] = []
   const code = await runCli(['rebuild', '--all'], { env, out: (line) => out.push(line), err: (line) => err.push(line) })
   t.equal(code, 0, err.join('\n'))
-  t.same(out.map((line) => line.split(':')[0]), readModelProjections().map((p) => `rebuilt ${p.name}`), 'every read model rebuilt')
+  t.same(out.map((line) => line.split(':')[0]), contextProjections(contexts).map((p) => `rebuilt ${p.name}`), 'every read model rebuilt')
 
   let rebuilt: Answers = {}
   await t.test('every query, from the rebuilt read models', async (t) => {

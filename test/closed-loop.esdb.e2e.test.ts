@@ -7,7 +7,7 @@ import { buildStack, runCli } from '@pc/cli'
 import { loadConfig, openRuntime, type Runtime } from '@pc/platform'
 import { testDatabase } from '@pc/postgres/testing'
 import { loadProjectorConfig, projectorOptions } from '@pc/projector'
-import { readModelProjections } from '@pc/read-models'
+import { contextProjections, contexts } from '@pc/contexts'
 import { startStandin, type Standin } from './esdb-standin/standin.js'
 import { closedLoopTokens, httpClient, manualClock, readEverything, runClosedLoop, type Answers, type HttpClient, type ManualClock } from './support/closed-loop.js'
 
@@ -74,7 +74,7 @@ t.test('the closed loop with EVENTSTORE_URL on the stand-in: same answers, event
   const lines: { out: string[]; err: string[] } = { out: [], err: [] }
   const code = await runCli(['rebuild', '--all'], { env, out: (line) => lines.out.push(line), err: (line) => lines.err.push(line) })
   t.equal(code, 0, lines.err.join('\n'))
-  t.same(lines.out.map((line) => line.split(':')[0]), readModelProjections().map((p) => `rebuilt ${p.name}`), 'every read model replayed from EventStoreDB')
+  t.same(lines.out.map((line) => line.split(':')[0]), contextProjections(contexts).map((p) => `rebuilt ${p.name}`), 'every read model replayed from EventStoreDB')
 
   let rebuilt: Answers = {}
   await t.test('every query, after the rebuild', async (t) => {

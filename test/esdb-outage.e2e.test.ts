@@ -7,7 +7,8 @@ import { exportPrivateKeyPem, generateSigningKeyPair } from '@pc/ledger'
 import { createHttpServer, loadConfig, openRuntime, signToken, type HttpServer } from '@pc/platform'
 import { testDatabase } from '@pc/postgres/testing'
 import { startProjector } from '@pc/projector'
-import { createReadModelDatabase, perEvent, readModelProjections, waitForProjections, type Projection } from '@pc/read-models'
+import { contextProjections, contexts } from '@pc/contexts'
+import { createReadModelDatabase, perEvent, waitForProjections, type Projection } from '@pc/read-models'
 import { LEDGER_CHECKPOINT_STREAM, readHeads, signerFromPem } from '@pc/read-models/ledger'
 import { sql } from 'kysely'
 import t from 'tap'
@@ -49,7 +50,7 @@ t.test('EventStoreDB outage: 503 while down, then commands and projections resum
 
   await runtime.pool.query('create table outage_probe (event_id uuid not null, position bigint not null)')
   const signer = signerFromPem(exportPrivateKeyPem(generateSigningKeyPair().privateKey))
-  const projections = [...readModelProjections({ ledger: { signer, headEvery: 10 } }), probe]
+  const projections = [...contextProjections(contexts, { ledger: { signer, headEvery: 10 } }), probe]
   const projector = await startProjector(runtime, {
     projections,
     leasePollMs: 50,
@@ -59,7 +60,7 @@ t.test('EventStoreDB outage: 503 while down, then commands and projections resum
   t.teardown(() => projector.stop())
 
   const app: HttpServer = await createHttpServer(config, runtime)
-  await app.register(commandApp)
+  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config })
   t.teardown(() => app.close())
   const authorization = `Bearer ${await signToken(SECRET, { sub: 'staff-1', roles: ['staff'] })}`
   const db = createReadModelDatabase({ connectionString: url, max: 2 })

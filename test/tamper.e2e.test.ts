@@ -60,11 +60,13 @@ interface Stack {
 
 async function note(store: PostgresEventStore, streamId: string, text: string) {
   return handleCommand(store, noteDecider, streamId, { text }, {
-    context: undefined,
+    context: () => undefined,
     metadata: { actor: { id: 'staff-1', roles: ['staff'] }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null },
     eventIds: () => randomUUID(),
-    toStored: (e) => ({ type: e.type, schemaVersion: 1, data: { text: e.text } }),
-    fromStored: (e) => ({ type: 'NoteAdded' as const, text: String(e.data.text) }),
+    codec: {
+      toStored: (e) => ({ type: e.type, schemaVersion: 1, data: { text: e.text } }),
+      fromStored: (e) => ({ type: 'NoteAdded' as const, text: String(e.data.text) }),
+    },
   })
 }
 

@@ -38,3 +38,90 @@ export const Problem = z.object({
   rule: z.string().optional(),
 })
 export type Problem = z.infer<typeof Problem>
+
+/**
+ * The one error vocabulary (STYLE "Errors"): everything a package throws on purpose carries the stable `code` of
+ * `ErrorCode`, and the HTTP edge maps it to problem+json in one place (`toProblem` in `@pc/platform`). Domain
+ * rules, access, stores and the platform's own checks all throw these; nothing below the edge knows HTTP.
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/**
+ * A command that the rules forbid in the current state. HTTP 422 `RULE_VIOLATED`, with `rule` naming what was
+ * violated (for example `INVALID_TRANSITION`, `REVIEW_REQUIRED`).
+ */
+export class RuleViolationError extends ProblemError {
+  override readonly name = 'RuleViolationError'
+  constructor(
+    readonly rule: string,
+    message: string,
+    /** The field the rule is about, reported like a validation field. */
+    readonly field?: string,
+  ) {
+    super('RULE_VIOLATED', message)
+  }
+}
+
+/** The actor's role does not allow it. HTTP 403 `FORBIDDEN`. */
+export class ForbiddenError extends ProblemError {
+  override readonly name = 'ForbiddenError'
+  constructor(message = 'forbidden') {
+    super('FORBIDDEN', message)
+  }
+}
+
+/**
+ * The thing does not exist — or exists but the actor may not know it does (a resident asking about another
+ * resident's case gets the same answer as for a case that was never reported). HTTP 404 `NOT_FOUND`.
+ */
+export class NotFoundError extends ProblemError {
+  override readonly name = 'NotFoundError'
+  constructor(message = 'not found') {
+    super('NOT_FOUND', message)
+  }
+}
+
+/** No credentials, or credentials that do not verify (bad signature, expired, malformed claims). HTTP 401. */
+export class UnauthenticatedError extends ProblemError {
+  override readonly name = 'UnauthenticatedError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAUTHENTICATED', message, options)
+  }
+}
+
+/** An `Idempotency-Key` already used with another request. HTTP 422: the client must pick a new key. */
+export class IdempotencyKeyReusedError extends ProblemError {
+  override readonly name = 'IdempotencyKeyReusedError'
+  constructor(readonly key: string) {
+    super('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request')
+  }
+}
+
+/** The stream was not where the writer expected it (optimistic concurrency). HTTP 409. */
+export class WrongExpectedRevisionError extends ProblemError {
+  override readonly name = 'WrongExpectedRevisionError'
+  constructor(
+    readonly streamId: string,
+    readonly expected: 'any' | 'no_stream' | 'stream_exists' | bigint,
+    /** The stream's last revision, or 'no_stream'. */
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super('WRONG_EXPECTED_REVISION', `stream ${streamId}: expected revision ${String(expected)}, actual ${String(actual)}`)
+  }
+}
+
+/** A backing service (the event store, the database) cannot be reached or failed. HTTP 503. */
+export class StoreUnavailableError extends ProblemError {
+  override readonly name = 'StoreUnavailableError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options)
+  }
+}

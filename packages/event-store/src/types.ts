@@ -160,3 +160,56 @@ export function matchesFilter(filter: EventFilter | undefined, streamId: string,
   if ('streamPrefix' in filter) return filter.streamPrefix.some((p) => streamId.startsWith(p))
   return filter.eventTypePrefix.some((p) => type.startsWith(p))
 }
+
+/** Maps a domain event to what is stored (type, schema version, JSON data) and back (upcasting old versions). */
+export interface EventCodec<Event> {
+  toStored(event: Event): { type: string; schemaVersion: number; data: JsonObject }
+  fromStored(event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): Event
+  /** Decodes what `toStored` has just made (and validated) without validating it again: upcasting only. */
+  fromTrusted?(stored: { type: string; schemaVersion: number; data: JsonObject }): Event
+}
+
+/** What a command handler writes into every event's metadata besides the hash chain. */
+export interface CommandMetadata {
+  actor: Actor
+  occurredAt: string
+  correlationId: string
+  causationId: string | null
+  idempotencyKey?: string
+}
+
+/** Where a stream stands: what the next append needs (revision, chain head) and the folded state. */
+export interface StreamHead<State> {
+  /** Null for a stream that does not exist. */
+  revision: bigint | null
+  position: bigint | null
+  lastHash: string
+  state: State
+}
+
+export interface HandleOptions<State, Context, Event> {
+  codec: EventCodec<Event>
+  /** The decider's context on the state decided on (asked again on every attempt). */
+  context: (state: State) => Context
+  metadata: CommandMetadata
+  /** Ids of the new events; derived from an idempotency key, a retried command appends nothing new. */
+  eventIds: (index: number) => string
+  /** The client's `If-Match`: checked, never retried (the client decided on a state that is gone). */
+  expectedRevision?: bigint | 'no_stream'
+  /** Attempts on a concurrent write when no revision is pinned (default 5). */
+  maxAttempts?: number
+  /** Decide on this head instead of reading the stream (once; a conflict reads afresh). */
+  head?: StreamHead<State>
+}
+
+export interface HandleResult<State> {
+  streamId: string
+  /** The stream's revision after the command; -1 for a stream that does not exist (nothing decided on none). */
+  revision: bigint
+  /** Position of the last event appended, or of the stream's last event when nothing was appended; -1 for none. */
+  position: bigint
+  /** The chain head after the command. */
+  lastHash: string
+  state: State
+  appended: number
+}

@@ -1,32 +1,36 @@
 import { randomUUID } from 'node:crypto'
 import { verifyChain } from '@pc/ledger'
 import t from 'tap'
-import { handleCommand, StreamStateCache, type DeciderLike, type HandleOptions } from '../src/command-handler.js'
+import { RuleViolationError } from '@pc/contracts'
+import type { Decider } from '@pc/domain'
+import { handleCommand } from '../src/command-handler.js'
 import { WrongExpectedRevisionError } from '../src/errors.js'
+import { handleCached, StreamQueue, StreamStateCache } from '../src/stream-cache.js'
 import { createMemoryEventStore } from '../src/memory.js'
-import type { EventStore, RecordedEvent } from '../src/types.js'
+import type { EventStore, HandleOptions, RecordedEvent } from '../src/types.js'
 
 // A counter that refuses to go below zero: small enough to see every path of the handler.
 type Command = { type: 'add'; by: number } | { type: 'take'; by: number } | { type: 'touch' }
 type Event = { type: 'Added'; by: number } | { type: 'Taken'; by: number }
-const counter: DeciderLike<Command, Event, number, null> = {
+const counter: Decider<Command, Event, number, null> = {
   initialState: 0,
   decide(command, state) {
     if (command.type === 'touch') return []
-    if (command.type === 'take' && state < command.by) throw new RangeError(`only ${state} left`)
+    if (command.type === 'take' && state < command.by) throw new RuleViolationError('NOT_ENOUGH', `only ${state} left`)
     return [command.type === 'add' ? { type: 'Added', by: command.by } : { type: 'Taken', by: command.by }]
   },
   evolve: (state, event) => (event.type === 'Added' ? state + event.by : state - event.by),
 }
 
-function options(cache?: StreamStateCache<number>): HandleOptions<number, null, Event> {
+function options(): HandleOptions<number, null, Event> {
   return {
-    toStored: (event) => ({ type: event.type, schemaVersion: 1, data: { by: event.by } }),
-    fromStored: (event) => ({ type: event.type as Event['type'], by: event.data.by as number }),
-    context: null,
+    codec: {
+      toStored: (event) => ({ type: event.type, schemaVersion: 1, data: { by: event.by } }),
+      fromStored: (event) => ({ type: event.type as Event['type'], by: event.data.by as number }),
+    },
+    context: () => null,
     metadata: { actor: { id: 'u', roles: [] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: null },
     eventIds: () => randomUUID(),
-    ...(cache && { cache }),
   }
 }
 
@@ -51,7 +55,7 @@ async function eventsOf(store: EventStore, streamId: string): Promise<RecordedEv
   return out
 }
 
-t.test('without a cache: read, fold, decide, append on the hash chain', async (t) => {
+t.test('handleCommand: read, fold, decide, append on the hash chain', async (t) => {
   const { store, reads } = countingStore()
   await handleCommand(store, counter, 'c-1', { type: 'add', by: 3 }, options())
   const result = await handleCommand(store, counter, 'c-1', { type: 'take', by: 2 }, options())
@@ -59,30 +63,30 @@ t.test('without a cache: read, fold, decide, append on the hash chain', async (t
   t.equal(result.revision, 1n)
   t.equal(reads(), 2, 'every command reads the stream')
   t.ok(verifyChain(await eventsOf(store, 'c-1')).ok, 'prevHash links every event to the one before')
-  await t.rejects(handleCommand(store, counter, 'c-1', { type: 'take', by: 5 }, options()), RangeError)
+  await t.rejects(handleCommand(store, counter, 'c-1', { type: 'take', by: 5 }, options()), RuleViolationError)
 })
 
-t.test('with a cache: a stream this process folded costs no read, and the chain still links', async (t) => {
+t.test('handleCached: a stream this process folded costs no read, and the chain still links', async (t) => {
   const { store, reads } = countingStore()
   const cache = new StreamStateCache<number>()
-  await handleCommand(store, counter, 'c-1', { type: 'add', by: 3 }, options(cache))
+  await handleCached(cache, store, counter, 'c-1', { type: 'add', by: 3 }, options())
   t.equal(reads(), 1, 'the first command reads (the stream may exist)')
-  for (let i = 0; i < 5; i++) await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, options(cache))
+  for (let i = 0; i < 5; i++) await handleCached(cache, store, counter, 'c-1', { type: 'add', by: 1 }, options())
   t.equal(reads(), 1, 'the next five decide on the cached state')
   t.equal(cache.get('c-1')?.state, 8)
   t.equal(cache.get('c-1')?.revision, 5n)
   t.ok(verifyChain(await eventsOf(store, 'c-1')).ok)
 })
 
-t.test('with a cache: another writer behind the cache is found by the append and decided on afresh', async (t) => {
+t.test('handleCached: another writer behind the cache is found by the append and decided on afresh', async (t) => {
   const { store, raw, reads } = countingStore()
   const cache = new StreamStateCache<number>()
-  await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, options(cache))
+  await handleCached(cache, store, counter, 'c-1', { type: 'add', by: 1 }, options())
   // Another process takes the 1 and adds 5: our cache still says 1 at revision 0.
   await handleCommand(raw, counter, 'c-1', { type: 'take', by: 1 }, options())
   await handleCommand(raw, counter, 'c-1', { type: 'add', by: 5 }, options())
   const before = reads()
-  const result = await handleCommand(store, counter, 'c-1', { type: 'take', by: 4 }, options(cache))
+  const result = await handleCached(cache, store, counter, 'c-1', { type: 'take', by: 4 }, options())
   t.equal(result.state, 1, 'decided on the real state (5), not the cached one (1)')
   t.equal(result.revision, 3n)
   t.equal(reads(), before + 1, 'one fresh read after the refused append')
@@ -90,42 +94,46 @@ t.test('with a cache: another writer behind the cache is found by the append and
 
   // A refusal on the stale cached state is not the answer either.
   await handleCommand(raw, counter, 'c-1', { type: 'add', by: 10 }, options())
-  const taken = await handleCommand(store, counter, 'c-1', { type: 'take', by: 11 }, options(cache))
+  const taken = await handleCached(cache, store, counter, 'c-1', { type: 'take', by: 11 }, options())
   t.equal(taken.state, 0, 'the cache said 1 and would have refused; the stream had 11')
 })
 
-t.test('with a cache: an If-Match the cache has not seen goes to the stream and is checked there', async (t) => {
+t.test('handleCached: an If-Match the cache has not seen goes to the stream and is checked there', async (t) => {
   const { store, raw } = countingStore()
   const cache = new StreamStateCache<number>()
-  await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, options(cache))
+  await handleCached(cache, store, counter, 'c-1', { type: 'add', by: 1 }, options())
   await handleCommand(raw, counter, 'c-1', { type: 'add', by: 1 }, options())
-  const pinned = await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, { ...options(cache), expectedRevision: 1n })
+  const pinned = await handleCached(cache, store, counter, 'c-1', { type: 'add', by: 1 }, { ...options(), expectedRevision: 1n })
   t.equal(pinned.revision, 2n)
   await t.rejects(
-    handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, { ...options(cache), expectedRevision: 1n }),
+    handleCached(cache, store, counter, 'c-1', { type: 'add', by: 1 }, { ...options(), expectedRevision: 1n }),
     WrongExpectedRevisionError,
     'a stale If-Match is refused, cached or not',
   )
 })
 
-t.test('with a cache: a made-up stream id is appended without a read; one that exists after all is read', async (t) => {
+t.test('handleCached: a made-up stream id is appended without a read; one that exists after all is read', async (t) => {
   const { store, reads } = countingStore()
   const cache = new StreamStateCache<number>()
-  let rewound = 0
-  const fresh = { ...options(cache), assumeNew: true, rewind: () => rewound++ }
-  await handleCommand(store, counter, 'new-1', { type: 'add', by: 2 }, fresh)
+  let contexts = 0
+  const fresh = { ...options(), assumeNew: true, context: () => {
+    contexts++
+    return null
+  } }
+  await handleCached(cache, store, counter, 'new-1', { type: 'add', by: 2 }, fresh)
   t.equal(reads(), 0)
   cache.forget('new-1')
-  const again = await handleCommand(store, counter, 'new-1', { type: 'add', by: 2 }, fresh)
+  contexts = 0
+  const again = await handleCached(cache, store, counter, 'new-1', { type: 'add', by: 2 }, fresh)
   t.equal(again.state, 4, 'the store refused no_stream; the fresh read found the first event')
-  t.equal(rewound, 1, 'the dropped decision was rewound once')
+  t.equal(contexts, 2, 'the dropped decision and the fresh one each asked for their context')
 })
 
-t.test('a command that decides nothing answers the stream as it is', async (t) => {
+t.test('a command that decides nothing answers the stream as it is, cached or not', async (t) => {
   const { store } = countingStore()
   const cache = new StreamStateCache<number>()
-  await handleCommand(store, counter, 'c-1', { type: 'add', by: 2 }, options(cache))
-  const result = await handleCommand(store, counter, 'c-1', { type: 'touch' }, options(cache))
+  await handleCached(cache, store, counter, 'c-1', { type: 'add', by: 2 }, options())
+  const result = await handleCached(cache, store, counter, 'c-1', { type: 'touch' }, options())
   t.same({ revision: result.revision, appended: result.appended, state: result.state }, { revision: 0n, appended: 0, state: 2 })
   const none = await handleCommand(store, counter, 'none', { type: 'touch' }, options())
   t.equal(none.revision, -1n)
@@ -143,4 +151,61 @@ t.test('StreamStateCache is a bounded LRU that keeps the later revision', async 
   t.equal(cache.get('a')?.revision, 1n, 'an older revision does not replace a newer one')
   cache.remember('d', { ...head(0n), revision: null })
   t.equal(cache.get('d'), undefined, 'a stream that does not exist is not kept')
+})
+
+t.test('handleCommand: a concurrent write is decided on again, a bounded number of times', async (t) => {
+  const store = createMemoryEventStore()
+  await handleCommand(store, counter, 'c-1', { type: 'add', by: 1 }, options())
+  // Every read is followed by another writer's append before ours lands: the handler sees a conflict each time.
+  let interfere = 3
+  const racing: EventStore = {
+    ...store,
+    append: store.append.bind(store),
+    async *readStream(streamId, readOptions) {
+      yield* store.readStream(streamId, readOptions)
+      if (interfere-- > 0) await handleCommand(store, counter, streamId, { type: 'add', by: 10 }, options())
+    },
+  }
+  const result = await handleCommand(racing, counter, 'c-1', { type: 'add', by: 1 }, options())
+  t.equal(result.state, 32, 'the fourth attempt decided on 1 + 3 × 10')
+  t.equal(result.revision, 4n)
+  interfere = 10
+  await t.rejects(
+    handleCommand(racing, counter, 'c-1', { type: 'add', by: 1 }, { ...options(), maxAttempts: 2 }),
+    WrongExpectedRevisionError,
+    'after maxAttempts the conflict is the answer',
+  )
+})
+
+t.test('handleCached: a store failure on the cached path is not retried, and the entry is dropped', async (t) => {
+  const store = createMemoryEventStore()
+  const cache = new StreamStateCache<number>()
+  await handleCached(cache, store, counter, 'c-1', { type: 'add', by: 1 }, options())
+  t.ok(cache.get('c-1'))
+  const failing: EventStore = { ...store, readStream: store.readStream.bind(store), append: async () => Promise.reject(new Error('connection lost')) }
+  await t.rejects(handleCached(cache, failing, counter, 'c-1', { type: 'add', by: 1 }, options()), { message: 'connection lost' })
+  t.equal(cache.get('c-1'), undefined, 'an append that may have committed unseen leaves nothing cached')
+})
+
+t.test('StreamQueue runs one stream\'s work in order and other streams beside it', async (t) => {
+  const queue = new StreamQueue()
+  const order: string[] = []
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const first = queue.run('a', async () => {
+    await gate
+    order.push('a1')
+  })
+  const second = queue.run('a', async () => {
+    order.push('a2')
+  })
+  await queue.run('b', async () => {
+    order.push('b1')
+  })
+  release()
+  await Promise.all([first, second])
+  t.same(order, ['b1', 'a1', 'a2'])
+  const failed = queue.run('a', async () => Promise.reject(new Error('boom')))
+  await t.rejects(failed, { message: 'boom' })
+  t.equal(await queue.run('a', async () => 'after'), 'after', 'a failure does not block the stream')
 })

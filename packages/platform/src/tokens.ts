@@ -55,80 +55,113 @@ export async function signToken(secret: string, claims: TokenClaims): Promise<st
 
 const CLOCK_TOLERANCE_SECONDS = 5
 
-/**
- * Tokens that verified, by their exact text. A client sends the same token with every request, and checking its
- * HMAC through WebCrypto (a key import and an async job) was the largest cost of a command after the database.
- * The signature and the claims' shape depend on the bytes and the secret only, so the same bytes under the same
- * secret verify the same way again; the time claims (`exp`, `nbf`) are checked on every request, and a token
- * past them goes through the full check, which gives the usual error. Bounded, oldest dropped first.
- */
+/** Verified tokens kept per verifier; longer tokens are verified every time rather than kept. */
+const VERIFIED_TOKENS = 1_000
+const MAX_KEPT_TOKEN_LENGTH = 4_096
+
 interface VerifiedToken {
-  secret: string
   actor: AuthenticatedActor
   exp: number
   nbf: number | undefined
 }
-const verified = new Map<string, VerifiedToken>()
-const VERIFIED_TOKENS = 1_000
-/** Longer tokens are verified every time rather than kept. */
-const MAX_KEPT_TOKEN_LENGTH = 4_096
 
-// One imported HMAC key per secret, not one WebCrypto import per request (what jose does with raw bytes).
-let lastKey: { secret: string; key: Promise<webcrypto.CryptoKey> } | undefined
-function keyOf(secret: string): Promise<webcrypto.CryptoKey> {
-  if (lastKey?.secret !== secret) {
-    const key = webcrypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
-    lastKey = { secret, key }
+/**
+ * Verifies tokens against one or more HS256 secrets (the current one first; a previous one during a rotation).
+ *
+ * It keeps what it verified, by the token's exact text: a client sends the same token with every request, and
+ * checking its HMAC through WebCrypto (a key import and an async job) was the largest cost of a command after the
+ * database. The signature and the claims' shape depend on the bytes and the secrets only, so the same bytes verify
+ * the same way again; the time claims (`exp`, `nbf`) are checked on every request, and a token past them goes
+ * through the full check, which gives the usual error. Bounded, oldest dropped first. One per auth plugin, so its
+ * cache dies with the server.
+ *
+ * @example
+ * const verifier = new TokenVerifier([secret])
+ * const actor = await verifier.verify(token)
+ */
+export class TokenVerifier {
+  readonly #secrets: readonly string[]
+  readonly #keys: ReadonlyArray<Promise<webcrypto.CryptoKey>>
+  readonly #verified = new Map<string, VerifiedToken>()
+
+  constructor(secrets: readonly string[]) {
+    if (secrets.length === 0) throw new TypeError('TokenVerifier needs at least one secret')
+    this.#secrets = [...secrets]
+    // One imported HMAC key per secret, not one WebCrypto import per request (what jose does with raw bytes).
+    this.#keys = this.#secrets.map((secret) =>
+      webcrypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']),
+    )
   }
-  return lastKey.key
+
+  /**
+   * The token's actor, or `UnauthenticatedError` with a reason safe to show the client (expired, bad signature,
+   * malformed claims). Only HS256 is accepted: `alg: none` or an asymmetric algorithm chosen by the caller never
+   * verifies.
+   */
+  async verify(token: string): Promise<AuthenticatedActor> {
+    const known = this.#verified.get(token)
+    if (known !== undefined) {
+      const now = Math.floor(Date.now() / 1000)
+      if (known.exp > now - CLOCK_TOLERANCE_SECONDS && (known.nbf === undefined || known.nbf <= now + CLOCK_TOLERANCE_SECONDS)) {
+        this.#verified.delete(token)
+        this.#verified.set(token, known)
+        return known.actor
+      }
+      this.#verified.delete(token)
+    }
+    const payload = await this.#payloadOf(token)
+    const claims = Claims.safeParse(payload)
+    if (!claims.success) {
+      const fields = claims.error.issues.map((issue) => issue.path.join('.') || 'claims').join(', ')
+      throw new UnauthenticatedError(`token claims are invalid: ${fields}`)
+    }
+    const { sub, roles, units, name } = claims.data
+    // Frozen through, since a kept actor is handed to later requests too.
+    const actor: AuthenticatedActor = Object.freeze({
+      id: sub,
+      roles: Object.freeze(roles),
+      units: Object.freeze(units ?? []),
+      ...(name === undefined ? {} : { name }),
+    })
+    // jose checked that `exp` (required) and `nbf` (if any) are numbers.
+    if (token.length <= MAX_KEPT_TOKEN_LENGTH && typeof payload.exp === 'number') {
+      this.#verified.set(token, { actor, exp: payload.exp, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined })
+      if (this.#verified.size > VERIFIED_TOKENS) this.#verified.delete(this.#verified.keys().next().value!)
+    }
+    return actor
+  }
+
+  /** Forgets every verified token (the server closing). */
+  clear(): void {
+    this.#verified.clear()
+  }
+
+  /** The verified payload under the first secret whose signature matches; other failures are final. */
+  async #payloadOf(token: string): Promise<Record<string, unknown>> {
+    let failure: unknown
+    for (const key of this.#keys) {
+      try {
+        const { payload } = await jwtVerify(token, await key, {
+          algorithms: [ALGORITHM],
+          requiredClaims: ['exp', 'sub'],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        })
+        return payload
+      } catch (error) {
+        failure = error
+        if (!(error instanceof errors.JWSSignatureVerificationFailed)) break
+      }
+    }
+    throw new UnauthenticatedError(reason(failure), { cause: failure })
+  }
 }
 
 /**
- * Verifies a token and returns its actor, or throws `UnauthenticatedError` with a reason safe to show the
- * client (expired, bad signature, malformed claims). Only HS256 is accepted: `alg: none` or an asymmetric
- * algorithm chosen by the caller never verifies.
+ * Verifies one token with one secret, keeping nothing (the CLI, tests). A server uses its auth plugin's
+ * `TokenVerifier`.
  */
-export async function verifyToken(secret: string, token: string): Promise<AuthenticatedActor> {
-  const known = verified.get(token)
-  if (known !== undefined && known.secret === secret) {
-    // The same checks as jose's, against the current time.
-    const now = Math.floor(Date.now() / 1000)
-    if (known.exp > now - CLOCK_TOLERANCE_SECONDS && (known.nbf === undefined || known.nbf <= now + CLOCK_TOLERANCE_SECONDS)) {
-      verified.delete(token)
-      verified.set(token, known)
-      return known.actor
-    }
-    verified.delete(token)
-  }
-  let payload: Record<string, unknown>
-  try {
-    ;({ payload } = await jwtVerify(token, await keyOf(secret), {
-      algorithms: [ALGORITHM],
-      requiredClaims: ['exp', 'sub'],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    }))
-  } catch (error) {
-    throw new UnauthenticatedError(reason(error), { cause: error })
-  }
-  const claims = Claims.safeParse(payload)
-  if (!claims.success) {
-    const fields = claims.error.issues.map((issue) => issue.path.join('.') || 'claims').join(', ')
-    throw new UnauthenticatedError(`token claims are invalid: ${fields}`)
-  }
-  const { sub, roles, units, name } = claims.data
-  // Frozen through, since a kept actor is handed to later requests too.
-  const actor: AuthenticatedActor = Object.freeze({
-    id: sub,
-    roles: Object.freeze(roles),
-    units: Object.freeze(units ?? []),
-    ...(name === undefined ? {} : { name }),
-  })
-  // jose checked that `exp` (required) and `nbf` (if any) are numbers.
-  if (token.length <= MAX_KEPT_TOKEN_LENGTH && typeof payload.exp === 'number') {
-    verified.set(token, { secret, actor, exp: payload.exp, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined })
-    if (verified.size > VERIFIED_TOKENS) verified.delete(verified.keys().next().value!)
-  }
-  return actor
+export function verifyToken(secret: string, token: string): Promise<AuthenticatedActor> {
+  return new TokenVerifier([secret]).verify(token)
 }
 
 function reason(error: unknown): string {

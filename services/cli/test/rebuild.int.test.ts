@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { contextProjections, contexts } from '@pc/contexts'
 import { createPostgresEventStore } from '@pc/event-store'
 import { testDatabase } from '@pc/postgres/testing'
 import {
@@ -10,13 +11,12 @@ import {
   migrateReadModels,
   ProjectionRunner,
   readCheckpoint,
-  readModelProjections,
   waitForProjections,
 } from '@pc/read-models'
 import { appendHistories, generateCaseHistories } from '../../../packages/read-models/test/support/case-history.js'
 import { runCli } from '../src/cli.js'
 
-const PROJECTIONS = readModelProjections()
+const PROJECTIONS = contextProjections(contexts)
 const NAMES = PROJECTIONS.map((p) => p.name)
 
 /** Every row of every read-model table, each table's rows in a canonical order: what "row for row" compares. */

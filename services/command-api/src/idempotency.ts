@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
 import { canonicalJson } from '@pc/ledger'
-import { IdempotencyKeyReusedError, type DatabaseTables } from '@pc/platform'
-import { StoreUnavailableError } from '@pc/event-store'
-import fp from 'fastify-plugin'
+import { IdempotencyKeyReusedError, StoreUnavailableError } from '@pc/contracts'
+import { toProblem, type DatabaseTables } from '@pc/platform'
 import { Migrator, sql, type Generated, type Kysely, type Migration } from 'kysely'
 
 /**
@@ -11,7 +10,7 @@ import { Migrator, sql, type Generated, type Kysely, type Migration } from 'kyse
  * Where the table lives, and why: `command_idempotency` is command-side state, not a read model — it is written by
  * the command API while it answers, never by a projection, and a projection rebuild must not drop it. So it has
  * its own small kysely migrator with its own history tables (`command_api_migrations`, `…_lock`), run when the
- * command app starts (`idempotencyPlugin`), beside the event store's and the read models' but never mixed with them.
+ * command app starts, beside the event store's and the read models' but never mixed with them.
  *
  * A key belongs to the caller: the row is keyed by (actor id, key), so two clients that happen to pick the same
  * key never see each other's answers. The row is claimed *before* the command runs and completed with the answer
@@ -179,12 +178,28 @@ export async function releaseKey(db: Db, actorId: string, key: string): Promise<
 }
 
 /**
- * Brings `command_idempotency` up to date when the command app starts (before it serves a request), so every
- * process that serves commands — `pnpm start` or the command API alone — finds its table.
+ * Runs a command under an `Idempotency-Key` (the orchestration `commandRoute` relies on): claims the key, or
+ * answers what it answered before (`replayed`); runs `command`; records its answer. A refused command (a 4xx) gives
+ * the key back, having appended nothing. After an infrastructure failure the claim stays until it goes stale and a
+ * retry takes it over (`takeover: true`), finding whatever the first run appended.
+ *
+ * @example
+ * const { answer, replayed } = await idempotently(db, { actorId, key, fingerprint }, ({ takeover }) => run(takeover))
  */
-export const idempotencyPlugin = fp(
-  async (app) => {
-    await migrateCommandApi(app.runtime.db)
-  },
-  { name: 'pc-command-idempotency', fastify: '5.x', dependencies: ['pc-runtime'] },
-)
+export async function idempotently(
+  db: Db,
+  request: { actorId: string; key: string; fingerprint: string },
+  command: (claim: { takeover: boolean }) => Promise<StoredAnswer>,
+): Promise<{ answer: StoredAnswer; replayed: boolean }> {
+  const { actorId, key } = request
+  const claim = await claimKey(db, actorId, key, request.fingerprint)
+  if (claim.kind === 'answered') return { answer: claim.answer, replayed: true }
+  try {
+    const answer = await command({ takeover: claim.takeover })
+    await completeKey(db, actorId, key, answer)
+    return { answer, replayed: false }
+  } catch (error) {
+    if (toProblem(error).kind === 'client') await releaseKey(db, actorId, key).catch(() => undefined)
+    throw error
+  }
+}

@@ -2,9 +2,8 @@ import { createHttpServer, type Config, type HttpServer, type Runtime } from '@p
 import { commandApp } from './app.js'
 
 /**
- * The command API's server: the shared platform server (logger, 64 KiB body limit, timeouts, zod, errors,
- * auth, health, metrics, docs) with the command app mounted. Not listening yet: `main.ts` (or a test's
- * `inject`) decides.
+ * The command API's server: the shared platform server (logger, body limit, timeouts, zod, errors, auth, health,
+ * metrics, docs) with the command app mounted. Not listening yet: `main.ts` (or a test's `inject`) decides.
  *
  * @example
  * const app = await buildServer(config, runtime)
@@ -13,6 +12,6 @@ import { commandApp } from './app.js'
  */
 export async function buildServer(config: Config, runtime: Runtime): Promise<HttpServer> {
   const app = await createHttpServer(config, runtime)
-  await app.register(commandApp)
+  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config })
   return app
 }

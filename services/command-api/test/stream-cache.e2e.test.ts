@@ -23,8 +23,8 @@ async function appendElsewhere(runtime: Runtime, caseId: string, command: Omit<C
   const now = new Date().toISOString()
   const actor = { id: callers.boss.sub, roles: callers.boss.roles }
   await handleCommand(runtime.eventStore, caseDecider, `case-${caseId}`, { ...command, actor } as CaseCommand, {
-    ...caseEventCodec,
-    context: { now, newId: randomUUID, slaPolicy: DEFAULT_SLA_POLICY },
+    codec: caseEventCodec,
+    context: () => ({ now, newId: randomUUID, slaPolicy: DEFAULT_SLA_POLICY }),
     metadata: { actor, occurredAt: now, correlationId: randomUUID(), causationId: null },
     eventIds: () => randomUUID(),
   })

@@ -1,7 +1,6 @@
 export { startProjector, type Projector, type ProjectorOptions, type ProjectorRuntime } from './projector.js'
-export { default as projectorPlugin } from './projector.plugin.js'
+export { default as projectorPlugin, type ProjectorPluginOptions } from './projector.plugin.js'
 export { loadProjectorConfig, type ProjectorConfig } from './config.js'
 export { buildServer } from './server.js'
 export { projectorOptions } from './projector.options.js'
 export * from './sla/index.js'
-export { objectionCaseReactor, openObjectionCase, OBJECTION_CASE_REACTOR } from './reactors/objection-case.reactor.js'

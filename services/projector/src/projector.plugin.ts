@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { startProjector, type Projector, type ProjectorOptions } from './projector.js'
+import { startProjector, type Projector, type ProjectorOptions, type ProjectorRuntime } from './projector.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,15 +9,20 @@ declare module 'fastify' {
   }
 }
 
+export interface ProjectorPluginOptions extends ProjectorOptions {
+  /** The event store, the database URL and the logger the projector runs on. */
+  runtime: ProjectorRuntime
+}
+
 /**
- * Runs the projector inside a Fastify server, on the server's runtime (`pc-runtime`): started when registered,
+ * Runs the projector inside a Fastify server, on the runtime it is given: started when registered,
  * stopped in `onClose`, before the runtime (owned by the process) closes. How `pnpm start` mounts it next to the
  * APIs, and how `main.ts` gives a standalone projector its health and metrics endpoints.
  */
-const projectorPlugin: FastifyPluginAsync<ProjectorOptions> = async (app, options) => {
-  const projector = await startProjector(app.runtime, options)
+const projectorPlugin: FastifyPluginAsync<ProjectorPluginOptions> = async (app, { runtime, ...options }) => {
+  const projector = await startProjector(runtime, options)
   app.decorate('projector', projector)
   app.addHook('onClose', () => projector.stop())
 }
 
-export default fp(projectorPlugin, { name: 'pc-projector', fastify: '5.x', dependencies: ['pc-runtime'] })
+export default fp(projectorPlugin, { name: 'pc-projector', fastify: '5.x' })

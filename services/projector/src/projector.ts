@@ -1,17 +1,16 @@
+import { contextProjections, contextReactors, contexts, type DeadlineWatcher } from '@pc/contexts'
 import type { Runtime } from '@pc/platform'
 import {
   createReadModelDatabase,
   LedgerHeadWorker,
   migrateReadModels,
   ProjectionRunner,
-  readModelProjections,
   type LedgerSigner,
   type Projection,
   type ProjectionStatusReport,
   type ProjectorLogger,
 } from '@pc/read-models'
-import { SlaWorker, type DeadlineWatcher } from './sla/index.js'
-import { objectionCaseReactor } from './reactors/objection-case.reactor.js'
+import { SlaWorker } from './sla/index.js'
 
 /** What the projector needs of the process runtime (a platform `Runtime` fits; a test can hand it a smaller one). */
 export interface ProjectorRuntime extends Pick<Runtime, 'eventStore' | 'databaseUrl'> {
@@ -19,11 +18,11 @@ export interface ProjectorRuntime extends Pick<Runtime, 'eventStore' | 'database
 }
 
 export interface ProjectorOptions {
-  /** Default: every read model (`readModelProjections`). */
+  /** Default: every context's read models. */
   projections?: readonly Projection[]
   /**
-   * Projections that issue commands instead of writing tables. Default: the objection → case reactor (issue 6),
-   * unless `projections` is given.
+   * Projections that issue commands instead of writing tables. Default: every context's reactors, unless
+   * `projections` is given.
    */
   reactors?: readonly Projection[]
   /** Most events per transaction (default 500). */
@@ -38,7 +37,7 @@ export interface ProjectorOptions {
   ledger?: { signer?: LedgerSigner; headEvery?: number; headSeconds?: number }
   /**
    * The SLA worker (DESIGN §4), on by default: its clock (tests move it), its pause between rounds (default 30 s)
-   * and what it watches (default `deadlineWatchers`). `false` leaves it out (a projector that only projects).
+   * and what it watches (default: every context's watchers). `false` leaves it out (a projector that only projects).
    */
   sla?: false | { now?: () => Date; intervalMs?: number; watchers?: readonly DeadlineWatcher[] }
 }
@@ -67,11 +66,11 @@ export async function startProjector(runtime: ProjectorRuntime, options: Project
   const ledger = options.ledger ?? {}
   const projections = [
     ...(options.projections ??
-      readModelProjections({
+      contextProjections(contexts, {
         ledger: { ...(ledger.signer ? { signer: ledger.signer } : {}), ...(ledger.headEvery ? { headEvery: ledger.headEvery } : {}) },
       })),
     // Reactors run like projections (lease, checkpoint, retries); a projector limited to some read models runs none.
-    ...(options.reactors ?? (options.projections ? [] : [objectionCaseReactor({ store: runtime.eventStore })])),
+    ...(options.reactors ?? (options.projections ? [] : contextReactors(contexts, { store: runtime.eventStore }))),
   ]
   let closed = false
   // Its own small pool: in the all-in-one process the projector's writes never queue behind (or starve) the APIs'

@@ -10,6 +10,6 @@ import projectorPlugin from './projector.plugin.js'
 export async function buildServer(config: Config, runtime: Runtime, projector: ProjectorConfig): Promise<HttpServer> {
   const options = await projectorOptions(config, runtime, projector)
   const app = await createHttpServer(config, runtime)
-  await app.register(projectorPlugin, options)
+  await app.register(projectorPlugin, { ...options, runtime })
   return app
 }

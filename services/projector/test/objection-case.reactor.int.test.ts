@@ -19,7 +19,7 @@ import {
   type Projection,
 } from '@pc/read-models'
 import t, { type Test } from 'tap'
-import { OBJECTION_CASE_REACTOR, objectionCaseReactor, openObjectionCase } from '../src/index.js'
+import { OBJECTION_CASE_REACTOR, objectionCaseReactor, openObjectionCase } from '@pc/contexts'
 
 /**
  * The objection → case reactor (issue 6) on a real PostgreSQL: every objection opens exactly one complaint case,
@@ -41,8 +41,8 @@ async function setup(t: Test) {
 
   const run = (id: string, command: DisclosureCommand) =>
     handleCommand(store, disclosureDecider, disclosureStreamId(id), command, {
-      ...disclosureEventCodec,
-      context: { now: new Date().toISOString(), advanceNoticeDays: 7, newId: randomUUID },
+      codec: disclosureEventCodec,
+      context: () => ({ now: new Date().toISOString(), advanceNoticeDays: 7, newId: randomUUID }),
       metadata: { actor: { id: command.actor.id, roles: [...command.actor.roles] }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: null },
       eventIds: () => randomUUID(),
     })

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, openRuntime, createLogger } from '@pc/platform'
 import { testDatabase } from '@pc/postgres/testing'
-import { caseProjections, waitForProjections, readCheckpoint, createReadModelDatabase, readModelProjections } from '@pc/read-models'
-import { OBJECTION_CASE_REACTOR, buildServer, loadProjectorConfig, startProjector } from '../src/index.js'
+import { caseProjections, waitForProjections, readCheckpoint, createReadModelDatabase } from '@pc/read-models'
+import { contextProjections, contexts, OBJECTION_CASE_REACTOR } from '@pc/contexts'
+import { buildServer, loadProjectorConfig, startProjector } from '../src/index.js'
 
 async function runtimeFor(t: Parameters<typeof testDatabase>[0]) {
   const { url } = await testDatabase(t)
@@ -50,7 +51,7 @@ t.test('the standalone server runs every read model, the ledger included, and an
   t.equal(ready.statusCode, 200)
   t.same(
     app.projector.status().map((s) => s.name).sort(),
-    [...readModelProjections().map((p) => p.name), OBJECTION_CASE_REACTOR].sort(),
+    [...contextProjections(contexts).map((p) => p.name), OBJECTION_CASE_REACTOR].sort(),
     'every read model, the ledger included, and the objection → case reactor',
   )
   t.ok(app.projector.status().some((s) => s.name === 'ledger'))

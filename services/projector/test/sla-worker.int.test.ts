@@ -18,7 +18,8 @@ import {
   ProjectionRunner,
   waitForProjections,
 } from '@pc/read-models'
-import { SLA_WORKER_LEASE, SlaWorker, slaBreachWatcher } from '../src/index.js'
+import { slaBreachWatcher } from '@pc/contexts'
+import { SLA_WORKER_LEASE, SlaWorker } from '../src/index.js'
 
 const STAFF: CommandActor = { id: 'staff-1', roles: ['staff'] }
 const RESIDENT: CommandActor = { id: 'resident-1', roles: ['resident'] }
@@ -42,8 +43,8 @@ let lastPosition = -1n
 async function send(caseId: string, command: CaseCommand, minutes: number) {
   const now = at(minutes)
   const result = await handleCommand(store, caseDecider, caseStreamId(caseId), command, {
-    ...caseEventCodec,
-    context: { now, slaPolicy: DEFAULT_SLA_POLICY },
+    codec: caseEventCodec,
+    context: () => ({ now, slaPolicy: DEFAULT_SLA_POLICY }),
     metadata: { actor: { id: command.actor.id, roles: [...command.actor.roles] }, occurredAt: now, correlationId: randomUUID(), causationId: null },
     eventIds: () => randomUUID(),
   })

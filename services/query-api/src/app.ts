@@ -1,35 +1,53 @@
-import { requireAuthentication } from '@pc/platform'
+import { contexts as allContexts, WAIT_FOR_TIMEOUT_MS, type AnyContext, type QueryDeps } from '@pc/contexts'
+import type { EventStore } from '@pc/event-store'
+import { requireAuthentication, type Config } from '@pc/platform'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { routeOptions, type QueryAppOptions } from './options.js'
-import readModelsPlugin from './read-models.plugin.js'
-import { casesRoutes } from './routes/cases.routes.js'
-import { disclosuresRoutes } from './routes/disclosures.routes.js'
-import { metricsRoutes } from './routes/metrics.routes.js'
-import { slaRoutes } from './routes/sla.routes.js'
-import { ledgerRoutes } from './routes/ledger.routes.js'
-import { mediationRoutes } from './routes/mediation.routes.js'
+import type pg from 'pg'
+import { openReadModels } from './read-models.plugin.js'
+
+/** What a process (or a test) gives the query API. */
+export interface QueryAppOptions {
+  /** The pool the read models are read through (the runtime's). */
+  pool: pg.Pool
+  store: EventStore
+  config: Config
+  /** The clock SLA time-left and overdue are measured with (default: the system clock). Tests move it. */
+  now?: () => Date
+  /** How long `waitFor` waits before answering anyway (default 5 s, DESIGN §5). */
+  waitForTimeoutMs?: number
+  /** Default: every context (`@pc/contexts`). */
+  contexts?: readonly AnyContext[]
+}
 
 /**
- * The query API as a plugin: it only mounts routes. Listening, logging, errors, health and auth belong to the
- * server (`server.ts`, `@pc/platform`), so the same app runs alone or next to the command API in `pnpm start`.
- *
- * Every route under `/v1` requires a Bearer token; each context adds its routes file to the list below
- * (one line each, so contexts never edit each other's files). The read-model tables are migrated before any route
- * is mounted (`read-models.plugin.ts`), so the query API started alone answers from the first request.
+ * The query API as a plugin: it only mounts every context's query routes under `/v1`, behind a Bearer token.
+ * Listening, logging, errors, health and auth belong to the server (`server.ts`, `@pc/platform`), so the same app
+ * runs alone or next to the command API in `pnpm start`. The read-model tables are migrated before any route is
+ * mounted, so the query API started alone answers from the first request.
  */
 export const queryApp: FastifyPluginAsyncZod<QueryAppOptions> = async (app, options) => {
-  await app.register(readModelsPlugin)
-  const routes = routeOptions(options)
+  const db = await openReadModels(options.pool)
+  app.addHook('onClose', () => db.destroy())
+  const deps: QueryDeps = {
+    db,
+    store: options.store,
+    config: options.config,
+    now: options.now ?? (() => new Date()),
+    waitForTimeoutMs: options.waitForTimeoutMs ?? WAIT_FOR_TIMEOUT_MS,
+  }
   await app.register(
     async (v1) => {
       requireAuthentication(v1)
-      // Context route files are registered here, one line each.
-      await v1.register(ledgerRoutes, routes)
-      await v1.register(casesRoutes, routes)
-      await v1.register(slaRoutes, routes)
-      await v1.register(metricsRoutes, routes)
-      await v1.register(disclosuresRoutes, routes)
-      await v1.register(mediationRoutes, routes)
+      for (const context of options.contexts ?? allContexts) {
+        if (!context.queries) continue
+        // A route without tags is filed under its context in the OpenAPI document.
+        await v1.register(async (scope) => {
+          scope.addHook('onRoute', (route) => {
+            route.schema = { ...route.schema, tags: route.schema?.tags ?? [context.name] }
+          })
+          await scope.register(context.queries!, deps)
+        })
+      }
     },
     { prefix: '/v1' },
   )

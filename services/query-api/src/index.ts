@@ -1,4 +1,3 @@
-export { queryApp } from './app.js'
-export { buildServer } from './server.js'
-export type { QueryAppOptions } from './options.js'
-export { PROJECTION_POSITION_HEADER, PROJECTION_STALE_HEADER, WAIT_FOR_TIMEOUT_MS } from './read-your-writes.js'
+export { queryApp, type QueryAppOptions } from './app.js'
+export { buildServer, type QueryServerOptions } from './server.js'
+export { PROJECTION_POSITION_HEADER, PROJECTION_STALE_HEADER, WAIT_FOR_TIMEOUT_MS } from '@pc/contexts'

@@ -1,13 +1,15 @@
 import { createHttpServer, type Config, type HttpServer, type Runtime } from '@pc/platform'
-import { queryApp } from './app.js'
-import type { QueryAppOptions } from './options.js'
+import { queryApp, type QueryAppOptions } from './app.js'
+
+/** Set per process or test: everything the query app needs besides what the runtime gives. */
+export type QueryServerOptions = Omit<QueryAppOptions, 'pool' | 'store' | 'config'>
 
 /**
  * The query API's server: the shared platform server with the query app mounted. Not listening yet: `main.ts`
  * (or a test's `inject`) decides.
  */
-export async function buildServer(config: Config, runtime: Runtime, options: QueryAppOptions = {}): Promise<HttpServer> {
+export async function buildServer(config: Config, runtime: Runtime, options: QueryServerOptions = {}): Promise<HttpServer> {
   const app = await createHttpServer(config, runtime)
-  await app.register(queryApp, options)
+  await app.register(queryApp, { ...options, pool: runtime.pool, store: runtime.eventStore, config })
   return app
 }

@@ -91,8 +91,8 @@ t.before(async () => {
     const batch = steps.slice(i, i + 20)
     const at = batch.at(-1)!.at
     const result = await handleCommand(s.runtime.eventStore, stepsDecider, `case-${caseId}`, batch, {
-      ...caseEventCodec,
-      context: undefined,
+      codec: caseEventCodec,
+      context: () => undefined,
       metadata: { actor: { id: staff.id, roles: [...staff.roles] }, occurredAt: at, correlationId: randomUUID(), causationId: null },
       eventIds: () => randomUUID(),
     })

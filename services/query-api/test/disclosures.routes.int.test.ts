@@ -45,8 +45,8 @@ let lastPosition = 0n
 /** Runs one command at `at` on a disclosure's stream, as the command API would. */
 async function run(id: string, command: DisclosureCommand, at: string) {
   const result = await handleCommand(s.runtime.eventStore, disclosureDecider, disclosureStreamId(id), command, {
-    ...disclosureEventCodec,
-    context: { now: at, advanceNoticeDays: 7, newId: randomUUID },
+    codec: disclosureEventCodec,
+    context: () => ({ now: at, advanceNoticeDays: 7, newId: randomUUID }),
     metadata: { actor: { id: command.actor.id, roles: [...command.actor.roles] }, occurredAt: at, correlationId: randomUUID(), causationId: null },
     eventIds: () => randomUUID(),
   })

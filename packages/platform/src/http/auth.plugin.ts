@@ -1,9 +1,9 @@
-import { ForbiddenError } from '@pc/domain'
+import { ForbiddenError } from '@pc/contracts'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { UnauthenticatedError } from '../errors.js'
 import type { Role } from '../roles.js'
-import { verifyToken, type AuthenticatedActor } from '../tokens.js'
+import { TokenVerifier, type AuthenticatedActor } from '../tokens.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,13 +17,15 @@ declare module 'fastify' {
 }
 
 export interface AuthPluginOptions {
-  /** The HS256 secret (`runtime.jwtSecret`). */
-  secret: string
+  /** The HS256 secrets tokens may be signed with, the current one first (`runtime.jwtSecret`). */
+  secrets: readonly string[]
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
 
-const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { secret }) => {
+const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { secrets }) => {
+  const verifier = new TokenVerifier(secrets)
+  app.addHook('onClose', async () => verifier.clear())
   app.decorateRequest('actor', null)
   app.decorate('authenticate', async (request: FastifyRequest) => {
     if (request.actor) return
@@ -31,7 +33,7 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { secret }
     if (header === undefined) throw new UnauthenticatedError('missing Authorization: Bearer token')
     const match = BEARER.exec(header)
     if (!match?.[1]) throw new UnauthenticatedError('the Authorization header is not a Bearer token')
-    request.actor = await verifyToken(secret, match[1])
+    request.actor = await verifier.verify(match[1])
   })
 }
 

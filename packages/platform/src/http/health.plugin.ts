@@ -33,7 +33,14 @@ async function check(ping: () => Promise<void>): Promise<'up' | 'down'> {
  * `/health/live`: the process serves HTTP (restart it if not). `/health/ready`: the database and the event
  * store both answer (send it traffic only then); a 503 names the dependency that is down.
  */
-const healthPlugin: FastifyPluginAsync = async (app) => {
+export interface HealthPluginOptions {
+  /** Throws when the database does not answer. */
+  pingDatabase(): Promise<void>
+  /** Throws when the event store does not answer. */
+  pingEventStore(): Promise<void>
+}
+
+const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (app, options) => {
   const routes = app.withTypeProvider<ZodTypeProvider>()
   routes.get(
     '/health/live',
@@ -50,11 +57,7 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const { runtime } = app
-      const [database, eventStore] = await Promise.all([
-        check(() => runtime.pingDatabase()),
-        check(() => runtime.eventStore.ping()),
-      ])
+      const [database, eventStore] = await Promise.all([check(options.pingDatabase), check(options.pingEventStore)])
       const ready = database === 'up' && eventStore === 'up'
       if (!ready) request.log.warn({ database, eventStore }, 'not ready')
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: { database, eventStore } })
@@ -62,4 +65,4 @@ const healthPlugin: FastifyPluginAsync = async (app) => {
   )
 }
 
-export default fp(healthPlugin, { name: 'pc-health', fastify: '5.x', dependencies: ['pc-runtime'] })
+export default fp(healthPlugin, { name: 'pc-health', fastify: '5.x' })

@@ -1,7 +1,12 @@
-import { ErrorCode, type FieldError, type Problem } from '@pc/contracts'
-import { ForbiddenError, NotFoundError, RuleViolationError } from '@pc/domain'
-import { StoreUnavailableError, WrongExpectedRevisionError } from '@pc/event-store'
-import { IdempotencyKeyReusedError, UnauthenticatedError } from '../errors.js'
+import {
+  ErrorCode,
+  ProblemError,
+  RuleViolationError,
+  StoreUnavailableError,
+  WrongExpectedRevisionError,
+  type FieldError,
+  type Problem,
+} from '@pc/contracts'
 
 /**
  * The one mapping from anything thrown while serving a request to RFC 9457 problem details (STYLE "Errors":
@@ -59,39 +64,44 @@ interface ZodLikeIssue {
 }
 
 export function toProblem(error: unknown): MappedError {
-  const client = (problem: Problem, headers?: Record<string, string>): MappedError =>
-    headers ? { problem, kind: 'client', headers } : { problem, kind: 'client' }
-
-  if (error instanceof RuleViolationError) {
-    const errors = error.field === undefined ? undefined : [{ path: error.field, message: error.message }]
-    return client(problem('RULE_VIOLATED', { detail: error.message, rule: error.rule, ...(errors && { errors }) }))
-  }
-  if (error instanceof WrongExpectedRevisionError) {
-    return client(
-      problem('WRONG_EXPECTED_REVISION', {
-        detail: `expected revision ${String(error.expected)}, but the stream is at ${String(error.actual)}`,
-      }),
-    )
-  }
-  if (error instanceof NotFoundError) return client(problem('NOT_FOUND', { detail: error.message || 'not found' }))
-  if (error instanceof ForbiddenError) return client(problem('FORBIDDEN', { detail: error.message || 'forbidden' }))
-  if (error instanceof UnauthenticatedError) {
-    return client(problem('UNAUTHENTICATED', { detail: error.message }), {
-      'www-authenticate': 'Bearer realm="property-cases"',
-    })
-  }
-  if (error instanceof IdempotencyKeyReusedError) {
-    return client(problem('IDEMPOTENCY_KEY_REUSED', { detail: error.message }))
-  }
+  if (error instanceof ProblemError) return fromProblemError(error)
   if (isZodError(error)) {
-    return client(problem('VALIDATION_FAILED', { detail: 'the request is not valid', errors: zodFields(error.issues) }))
+    return { problem: problem('VALIDATION_FAILED', { detail: 'the request is not valid', errors: zodFields(error.issues) }), kind: 'client' }
   }
   if (isUnavailable(error)) {
-    return { problem: problem('UNAVAILABLE', { detail: 'a backing service is unavailable; retry later' }), kind: 'unavailable' }
+    return { problem: problem('UNAVAILABLE', { detail: UNAVAILABLE_DETAIL }), kind: 'unavailable' }
   }
   const fastify = fastifyProblem(error)
-  if (fastify) return client(fastify)
+  if (fastify) return { problem: fastify, kind: 'client' }
   return { problem: problem('INTERNAL', { detail: 'an unexpected error occurred' }), kind: 'internal' }
+}
+
+const UNAVAILABLE_DETAIL = 'a backing service is unavailable; retry later'
+
+/** The shared vocabulary: the code is the error's own; some codes carry more than a message. */
+function fromProblemError(error: ProblemError): MappedError {
+  switch (error.code) {
+    case 'UNAVAILABLE':
+      // The store's message may name hosts or SQL: the client only learns that it should retry.
+      return { problem: problem('UNAVAILABLE', { detail: UNAVAILABLE_DETAIL }), kind: 'unavailable' }
+    case 'INTERNAL':
+      return { problem: problem('INTERNAL', { detail: 'an unexpected error occurred' }), kind: 'internal' }
+    case 'UNAUTHENTICATED':
+      return {
+        problem: problem('UNAUTHENTICATED', { detail: error.message }),
+        kind: 'client',
+        headers: { 'www-authenticate': 'Bearer realm="property-cases"' },
+      }
+  }
+  if (error instanceof RuleViolationError) {
+    const errors = error.field === undefined ? undefined : [{ path: error.field, message: error.message }]
+    return { problem: problem('RULE_VIOLATED', { detail: error.message, rule: error.rule, ...(errors && { errors }) }), kind: 'client' }
+  }
+  if (error instanceof WrongExpectedRevisionError) {
+    const detail = `expected revision ${String(error.expected)}, but the stream is at ${String(error.actual)}`
+    return { problem: problem('WRONG_EXPECTED_REVISION', { detail }), kind: 'client' }
+  }
+  return { problem: problem(error.code, { detail: error.message }), kind: 'client' }
 }
 
 /** Errors raised by Fastify itself and by its schema validation (zod through fastify-type-provider-zod). */

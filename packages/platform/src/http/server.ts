@@ -10,7 +10,6 @@ import errorsPlugin from './errors.plugin.js'
 import healthPlugin from './health.plugin.js'
 import metricsPlugin from './metrics.plugin.js'
 import requestIdPlugin, { genReqId } from './request-id.plugin.js'
-import runtimePlugin from './runtime.plugin.js'
 
 /** A Fastify instance with zod schemas on its routes. */
 export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>
@@ -27,7 +26,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000
  *
  * @example
  * const app = await createHttpServer(config, runtime)
- * await app.register(commandApp)
+ * await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config })
  * await app.listen({ port: config.port, host: config.host })
  */
 export async function createHttpServer(config: Config, runtime: Runtime): Promise<HttpServer> {
@@ -47,9 +46,8 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   await app.register(requestIdPlugin)
   await app.register(errorsPlugin)
   await app.register(docsPlugin)
-  await app.register(runtimePlugin, { runtime })
   await app.register(metricsPlugin)
-  await app.register(authPlugin, { secret: runtime.jwtSecret })
-  await app.register(healthPlugin)
+  await app.register(authPlugin, { secrets: [runtime.jwtSecret] })
+  await app.register(healthPlugin, { pingDatabase: () => runtime.pingDatabase(), pingEventStore: () => runtime.eventStore.ping() })
   return app
 }

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util'
+import { contextProjections, contexts } from '@pc/contexts'
 import { openRuntime } from '@pc/platform'
 import {
   createReadModelDatabase,
   migrateReadModels,
-  readModelProjections,
   RebuildInProgressError,
   rebuildProjections,
   selectProjections,
@@ -22,7 +22,7 @@ export const rebuildCommand: CliCommand = {
   summary: 'rebuild read models from the event log (fresh tables, swapped in when caught up)',
   usage: 'rebuild <projection>... | --all',
   async run(args, io) {
-    const known = readModelProjections()
+    const known = contextProjections(contexts)
     const usage = `usage: pnpm cli ${rebuildCommand.usage}\nprojections: ${known.map((p) => p.name).join(', ')}`
     let parsed
     try {

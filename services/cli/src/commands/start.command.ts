@@ -6,13 +6,13 @@ import {
   type ProjectorConfig,
   type ProjectorOptions,
 } from '@pc/projector'
-import { queryApp, type QueryAppOptions } from '@pc/query-api'
+import { queryApp, type QueryServerOptions } from '@pc/query-api'
 import { ConfigError, createHttpServer, serve, type Config, type HttpServer, type Runtime } from '@pc/platform'
 import type { CliCommand } from './command.js'
 
 export interface StackOptions {
   projector: ProjectorOptions
-  query?: QueryAppOptions
+  query?: QueryServerOptions
 }
 
 /**
@@ -30,9 +30,9 @@ export interface StackOptions {
  */
 export async function buildStack(config: Config, runtime: Runtime, options: StackOptions): Promise<HttpServer> {
   const app = await createHttpServer(config, runtime)
-  await app.register(commandApp)
-  await app.register(queryApp, options.query ?? {})
-  await app.register(projectorPlugin, options.projector)
+  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config })
+  await app.register(queryApp, { ...options.query, pool: runtime.pool, store: runtime.eventStore, config })
+  await app.register(projectorPlugin, { ...options.projector, runtime })
   return app
 }
 

@@ -4,14 +4,13 @@ import type { Kysely } from 'kysely'
 import { SLA_ACTOR } from '@pc/domain'
 import type { EventStore } from '@pc/event-store'
 import { acquireLease, silentLogger, type Database, type ProjectorLogger } from '@pc/read-models'
-import type { DeadlineWatcher } from './deadline-watcher.js'
-import { deadlineWatchers } from './watchers.js'
+import { contexts, contextWatchers, type DeadlineWatcher } from '@pc/contexts'
 
 export interface SlaWorkerOptions {
   /** Read models (where the watchers look for deadlines). */
   db: Kysely<Database>
   store: EventStore
-  /** Default: `deadlineWatchers` (SLA breaches, and whatever else is listed there). */
+  /** Default: every context's watchers. */
   watchers?: readonly DeadlineWatcher[]
   /** The clock deadlines are measured with; tests move it. Default: the system clock. */
   now?: () => Date
@@ -85,7 +84,7 @@ export class SlaWorker {
     const { db, store } = this.#options
     const sent: SlaRecorded[] = []
     let failed = 0
-    for (const watcher of this.#options.watchers ?? deadlineWatchers) {
+    for (const watcher of this.#options.watchers ?? contextWatchers(contexts)) {
       for await (const due of watcher.due(db, now)) {
         if (this.#stop.signal.aborted) return { sent, failed }
         try {

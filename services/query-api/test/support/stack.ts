@@ -92,8 +92,8 @@ export async function stack(t: Tap, options: { waitForTimeoutMs?: number } = {})
     },
     command: (caseId, command, at) =>
       handleCommand(runtime.eventStore, caseDecider, `case-${caseId}`, command, {
-        ...caseEventCodec,
-        context: { now: at, slaPolicy: DEFAULT_SLA_POLICY },
+        codec: caseEventCodec,
+        context: () => ({ now: at, slaPolicy: DEFAULT_SLA_POLICY }),
         metadata: {
           actor: { id: command.actor.id, roles: [...command.actor.roles] },
           occurredAt: at,

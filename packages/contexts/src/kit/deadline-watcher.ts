@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import {
-  handleCommand,
-  type CommandMetadata,
-  type DeciderLike,
-  type EventCodec,
-  type EventStore,
-} from '@pc/event-store'
+import type { Decider } from '@pc/domain'
+import { handleCommand, type CommandMetadata, type EventCodec, type EventStore } from '@pc/event-store'
 import type { Database } from '@pc/read-models'
 
 /** One deadline that has passed, and the command that records it. */
@@ -24,7 +19,7 @@ export interface DueCommand {
 
 /**
  * Something with deadlines the SLA worker watches (DESIGN §4): SLA clocks, and later a mediation's deadline and
- * the due dates of an agreement's terms. Each watcher lives in its own file and is listed once in `watchers.ts`.
+ * the due dates of an agreement's terms. Each context lists its watchers in its descriptor.
  */
 export interface DeadlineWatcher {
   /** Stable name, in logs. */
@@ -45,7 +40,7 @@ export interface FoundDeadline<Command> {
 
 export interface DeciderWatcherSpec<Command, Event, State, Context> {
   name: string
-  decider: DeciderLike<Command, Event, State, Context>
+  decider: Decider<Command, Event, State, Context>
   codec: EventCodec<Event>
   /** The decider's context at the worker's `now`. */
   context(now: string): Context
@@ -76,8 +71,8 @@ export function deciderWatcher<Command, Event, State, Context>(
           streamId: found.streamId,
           send: (store, at) =>
             handleCommand(store, spec.decider, found.streamId, found.command, {
-              ...spec.codec,
-              context: spec.context(at.now),
+              codec: spec.codec,
+              context: () => spec.context(at.now),
               metadata: at.metadata,
               eventIds: () => randomUUID(),
             }),

@@ -8,7 +8,7 @@ import {
   type MediationWatchCommand,
 } from '@pc/domain'
 import { casesWithOverdueTerms, mediationsPastDeadline } from '@pc/read-models'
-import { deciderWatcher, type FoundDeadline } from './deadline-watcher.js'
+import { deciderWatcher, type FoundDeadline } from '../kit/deadline-watcher.js'
 
 /** Candidates per round; the rest come next round, once these show as recorded. */
 const PAGE = 500

@@ -15,8 +15,8 @@ import {
 } from '@pc/read-models/ledger'
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import type { QueryRouteOptions } from '../options.js'
-import { readAt, WaitForQuery } from '../read-your-writes.js'
+import type { QueryDeps } from '../kit/query-deps.js'
+import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
 
 /**
  * The ledger (DESIGN §6): what an owners' committee or an auditor needs to check, with their own tools, that the
@@ -33,12 +33,12 @@ import { readAt, WaitForQuery } from '../read-your-writes.js'
  * parameter: the request is well formed, the tree is not that big yet. Every route takes `waitFor` (an event's
  * position: wait until the ledger projection has made it a leaf) and answers with `X-Projection-Position`.
  */
-export const ledgerRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, { waitForTimeoutMs }) => {
-  const db = app.readModels
+export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => {
+  const db = deps.db
   const readers = requireRoles('committee', 'auditor', 'manager')
   const tags = ['ledger']
   const ledgerAt = (reply: FastifyReply, waitFor: string | undefined) =>
-    readAt(app, reply, { projections: [LEDGER_PROJECTION], waitFor, timeoutMs: waitForTimeoutMs })
+    readAt(deps, reply, { projections: [LEDGER_PROJECTION], waitFor })
 
   app.get(
     '/ledger/head',

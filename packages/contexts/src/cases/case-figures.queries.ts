@@ -3,8 +3,8 @@ import { requireRoles } from '@pc/platform'
 import { CASE_FIGURES_PROJECTION, FIGURES_DIMENSIONS, queryCaseFigures } from '@pc/read-models'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { QueryRouteOptions } from '../options.js'
-import { readAt, WaitForQuery } from '../read-your-writes.js'
+import type { QueryDeps } from '../kit/query-deps.js'
+import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
 
 const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month YYYY-MM')
 const Dimension = z.enum(FIGURES_DIMENSIONS as ['month', 'category', 'building'])
@@ -50,7 +50,7 @@ const PROJECTIONS = [CASE_FIGURES_PROJECTION]
  * only — no case ids, no people — which is why owners' committee members may read them next to managers and
  * auditors.
  */
-export const metricsRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, { waitForTimeoutMs }) => {
+export const metricsRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => {
   app.get(
     '/metrics/cases',
     {
@@ -71,8 +71,8 @@ export const metricsRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (ap
     },
     async (request, reply) => {
       const { waitFor, from, to, groupBy = [] } = request.query
-      await readAt(app, reply, { projections: PROJECTIONS, waitFor, timeoutMs: waitForTimeoutMs })
-      const groups = await queryCaseFigures(app.readModels, { ...(from && { from }), ...(to && { to }), groupBy })
+      await readAt(deps, reply, { projections: PROJECTIONS, waitFor })
+      const groups = await queryCaseFigures(deps.db, { ...(from && { from }), ...(to && { to }), groupBy })
       return { from: from ?? null, to: to ?? null, groupBy, groups }
     },
   )

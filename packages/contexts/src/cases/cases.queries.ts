@@ -10,9 +10,9 @@ import {
 } from '@pc/read-models'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { CursorParam, encodeCursor } from '../cases/case-cursor.js'
-import { replayCase } from '../cases/case-history.js'
-import { CASE_READER_ROLES, caseReaderOf } from '../cases/case-read.access.js'
+import { CursorParam, encodeCursor } from './case-cursor.js'
+import { replayCase } from './case-history.js'
+import { CASE_READER_ROLES, caseReaderOf } from './case-read.access.js'
 import {
   CaseDetailView,
   CaseStateView,
@@ -22,10 +22,10 @@ import {
   caseSummaryView,
   stateView,
   timelineEntryView,
-} from '../cases/case.views.js'
-import type { QueryRouteOptions } from '../options.js'
-import { readAt, WaitForQuery } from '../read-your-writes.js'
-import { RawEvent, StreamEventsQuery, streamEventsPage } from '../stream-events.js'
+} from './case.views.js'
+import type { QueryDeps } from '../kit/query-deps.js'
+import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
+import { RawEvent, StreamEventsQuery, streamEventsPage } from '../kit/stream-events.js'
 
 /** `a,b,c` → `['a', 'b', 'c']` (a repeated parameter is not needed: the values never contain commas). */
 const commaList = () =>
@@ -79,11 +79,12 @@ const TIMELINE = [CASE_LIST_PROJECTION, CASE_TIMELINE_PROJECTION]
  * `waitFor` and answers `X-Projection-Position` (`readAt`). History and events read the event store, so `waitFor`
  * there only waits for the event to be stored, and the header reports the case list's position.
  */
-export const casesRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, { now, waitForTimeoutMs }) => {
+export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => {
+  const { now } = deps
   const tags = ['cases']
   const readers = requireRoles(...CASE_READER_ROLES)
   const read = (reply: Parameters<typeof readAt>[1], projections: readonly string[], waitFor: string | undefined) =>
-    readAt(app, reply, { projections, reportPositionOf: projections.length > 0 ? projections : LIST, waitFor, timeoutMs: waitForTimeoutMs })
+    readAt(deps, reply, { projections, reportPositionOf: projections.length > 0 ? projections : LIST, waitFor })
   const notFound = (id: string) => new NotFoundError(`no case ${id}`)
 
   app.get(
@@ -102,7 +103,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app,
       await read(reply, LIST, waitFor)
       const reader = caseReaderOf(actorOf(request))
       const at = now().toISOString()
-      const page = await listCases(app.readModels, { ...filters, visibleTo: reader.visibleTo, now: at, after: cursor, limit })
+      const page = await listCases(deps.db, { ...filters, visibleTo: reader.visibleTo, now: at, after: cursor, limit })
       return {
         cases: page.cases.map((record) => caseSummaryView(record, at, reader.seesInternal(record.state))),
         nextCursor: page.next && encodeCursor(page.next),
@@ -119,7 +120,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app,
     async (request, reply) => {
       await read(reply, LIST, request.query.waitFor)
       const reader = caseReaderOf(actorOf(request))
-      const found = await findCase(app.readModels, request.params.id, reader.visibleTo)
+      const found = await findCase(deps.db, request.params.id, reader.visibleTo)
       if (!found) throw notFound(request.params.id)
       return caseDetailView(found, now().toISOString(), reader.seesInternal(found.state))
     },
@@ -140,9 +141,9 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app,
     async (request, reply) => {
       await read(reply, TIMELINE, request.query.waitFor)
       const reader = caseReaderOf(actorOf(request))
-      const found = await findCase(app.readModels, request.params.id, reader.visibleTo)
+      const found = await findCase(deps.db, request.params.id, reader.visibleTo)
       if (!found) throw notFound(request.params.id)
-      const entries = await caseTimeline(app.readModels, found.caseId, { publicOnly: !reader.seesInternal(found.state) })
+      const entries = await caseTimeline(deps.db, found.caseId, { publicOnly: !reader.seesInternal(found.state) })
       return { caseId: found.caseId, entries: entries.map(timelineEntryView) }
     },
   )
@@ -171,7 +172,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app,
       const { waitFor, asOf, revision } = request.query
       await read(reply, [], waitFor)
       const point = revision !== undefined ? { revision: BigInt(revision) } : { asOf: asOf! }
-      const history = await replayCase(app.runtime.eventStore, request.params.id, point)
+      const history = await replayCase(deps.store, request.params.id, point)
       if (!history) {
         throw new NotFoundError(
           revision !== undefined
@@ -204,7 +205,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app,
     async (request, reply) => {
       const { waitFor, from, limit } = request.query
       await read(reply, [], waitFor)
-      const page = await streamEventsPage(app.runtime.eventStore, `case-${request.params.id}`, { from: BigInt(from), limit })
+      const page = await streamEventsPage(deps.store, `case-${request.params.id}`, { from: BigInt(from), limit })
       if (!page) throw notFound(request.params.id)
       return { caseId: request.params.id, ...page }
     },

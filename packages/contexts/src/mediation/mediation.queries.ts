@@ -11,8 +11,8 @@ import {
 } from '@pc/read-models'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { QueryRouteOptions } from '../options.js'
-import { readAt, WaitForQuery } from '../read-your-writes.js'
+import type { QueryDeps } from '../kit/query-deps.js'
+import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
 
 /**
  * Mediation queries (issue 5):
@@ -37,7 +37,7 @@ const FiguresQuery = WaitForQuery.extend({
   to: Month.optional().describe('Last month of opening included'),
 })
 
-export const mediationRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, { waitForTimeoutMs }) => {
+export const mediationRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => {
   const tags = ['mediation']
 
   app.get(
@@ -54,14 +54,14 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (
     },
     async (request, reply) => {
       const caseId = request.params.id
-      await readAt(app, reply, { projections: PROJECTIONS, waitFor: request.query.waitFor, timeoutMs: waitForTimeoutMs })
+      await readAt(deps, reply, { projections: PROJECTIONS, waitFor: request.query.waitFor })
       const actor = actorOf(request)
-      const found = await findMediation(app.readModels, caseId)
+      const found = await findMediation(deps.db, caseId)
       const notFound = new NotFoundError(`no mediation of case ${caseId}`)
       if (!found) throw notFound
       const reader = await readerOf(actor, found.view, () => reportedBy(caseId, actor.id))
       if (reader === 'none') throw notFound
-      const names = reader === 'outsider' ? new Map<string, string>() : await partyNames(app.runtime.eventStore, found.view)
+      const names = reader === 'outsider' ? new Map<string, string>() : await partyNames(deps.store, found.view)
       return {
         ...(reader === 'staff' ? found.view : forResident(found.view)),
         parties: found.view.parties.map((party) => ({ ...party, name: names.get(party.partyId) ?? null })),
@@ -84,8 +84,8 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (
     },
     async (request, reply) => {
       const { from, to, waitFor } = request.query
-      await readAt(app, reply, { projections: PROJECTIONS, waitFor, timeoutMs: waitForTimeoutMs })
-      return queryMediationFigures(app.readModels, {
+      await readAt(deps, reply, { projections: PROJECTIONS, waitFor })
+      return queryMediationFigures(deps.db, {
         ...(from && { from: `${from}-01T00:00:00+08:00` }),
         ...(to && { to: monthAfter(to) }),
       })
@@ -94,7 +94,7 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (
 
   /** Whether the resident reported the dispute (the case list says who the case belongs to). */
   async function reportedBy(caseId: string, residentId: string): Promise<boolean> {
-    return (await findCase(app.readModels, caseId, [{ reporterId: residentId }])) !== null
+    return (await findCase(deps.db, caseId, [{ reporterId: residentId }])) !== null
   }
 }
 

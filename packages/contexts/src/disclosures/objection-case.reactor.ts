@@ -70,8 +70,8 @@ export async function openObjectionCase(
       caseStreamId(caseId),
       { type: 'report', caseId, data, actor: OBJECTION_CASE_ACTOR },
       {
-        ...caseEventCodec,
-        context: { now: at, slaPolicy: options.slaPolicy ?? DEFAULT_SLA_POLICY },
+        codec: caseEventCodec,
+        context: () => ({ now: at, slaPolicy: options.slaPolicy ?? DEFAULT_SLA_POLICY }),
         metadata: {
           actor: { id: OBJECTION_CASE_ACTOR.id, roles: [...OBJECTION_CASE_ACTOR.roles] },
           occurredAt: at,

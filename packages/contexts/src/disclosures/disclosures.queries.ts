@@ -28,9 +28,9 @@ import {
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { QueryRouteOptions } from '../options.js'
-import { readAt } from '../read-your-writes.js'
-import { RawEvent, StreamEventsQuery, streamEventsPage } from '../stream-events.js'
+import type { QueryDeps } from '../kit/query-deps.js'
+import { readAt } from '../kit/read-your-writes.js'
+import { RawEvent, StreamEventsQuery, streamEventsPage } from '../kit/stream-events.js'
 
 const READ_MODELS = [DISCLOSURES_PROJECTION]
 
@@ -46,13 +46,14 @@ const READ_MODELS = [DISCLOSURES_PROJECTION]
  * - `GET /v1/disclosures/schedule` — the configured schedule's periods that are due or overdue.
  * Read-model routes take `waitFor` and answer `X-Projection-Position`.
  */
-export const disclosuresRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, { now, waitForTimeoutMs }) => {
+export const disclosuresRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => {
+  const { now } = deps
   const tags = ['disclosures']
-  const db = app.readModels
+  const db = deps.db
   const read = (reply: Parameters<typeof readAt>[1], waitFor: string | undefined) =>
-    readAt(app, reply, { projections: READ_MODELS, waitFor, timeoutMs: waitForTimeoutMs })
+    readAt(deps, reply, { projections: READ_MODELS, waitFor })
   const visibility = (request: FastifyRequest): Visibility => ({ withDrafts: isDisclosureVisibleTo(actorOf(request), 'draft') })
-  const { disclosureSchedule } = app.runtime.config
+  const { disclosureSchedule } = deps.config
   const scheduledKinds = [...new Set(disclosureSchedule.map((entry) => entry.kind))]
 
   app.get(
@@ -163,10 +164,10 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async
     },
     async (request, reply) => {
       const { waitFor, from, limit } = request.query
-      await readAt(app, reply, { projections: [], reportPositionOf: READ_MODELS, waitFor, timeoutMs: waitForTimeoutMs })
+      await readAt(deps, reply, { projections: [], reportPositionOf: READ_MODELS, waitFor })
       const { id } = request.params
       const streamId = disclosureStreamId(id)
-      const page = await streamEventsPage(app.runtime.eventStore, streamId, { from: BigInt(from), limit })
+      const page = await streamEventsPage(deps.store, streamId, { from: BigInt(from), limit })
       // Auditors replay everything; a committee member, like every non-manager, does not see a draft.
       const actor = actorOf(request)
       const seesDrafts = actor.roles.includes('auditor') || isDisclosureVisibleTo(actor, 'draft')
@@ -177,7 +178,7 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async
 
   async function wasPublished(streamId: string): Promise<boolean> {
     // Drafts are short streams (drafted, revised…); publication, if any, ends them.
-    for await (const event of app.runtime.eventStore.readStream(streamId)) {
+    for await (const event of deps.store.readStream(streamId)) {
       if (event.type === 'DisclosurePublished') return true
     }
     return false

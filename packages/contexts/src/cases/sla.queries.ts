@@ -3,9 +3,9 @@ import { requireRoles } from '@pc/platform'
 import { CASE_SLA_PROJECTION, listSlaClocks } from '@pc/read-models'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { SlaClocksView } from '../cases/case.views.js'
-import type { QueryRouteOptions } from '../options.js'
-import { readAt, WaitForQuery } from '../read-your-writes.js'
+import { SlaClocksView } from './case.views.js'
+import type { QueryDeps } from '../kit/query-deps.js'
+import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
 
 const OverdueQuery = WaitForQuery.extend({
   building: z.string().trim().min(1).max(200).optional(),
@@ -33,7 +33,8 @@ const PROJECTIONS = [CASE_SLA_PROJECTION]
  * first, each clock with its time left on the case's own SLA calendar. For the people who act on them: staff and
  * managers, and auditors. No personal data in it.
  */
-export const slaRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, { now, waitForTimeoutMs }) => {
+export const slaRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => {
+  const { now } = deps
   app.get(
     '/sla/overdue',
     {
@@ -47,9 +48,9 @@ export const slaRoutes: FastifyPluginAsyncZod<QueryRouteOptions> = async (app, {
     },
     async (request, reply) => {
       const { waitFor, ...filters } = request.query
-      await readAt(app, reply, { projections: PROJECTIONS, waitFor, timeoutMs: waitForTimeoutMs })
+      await readAt(deps, reply, { projections: PROJECTIONS, waitFor })
       const at = now().toISOString()
-      return { now: at, cases: await listSlaClocks(app.readModels, { ...filters, now: at, overdueOnly: true }) }
+      return { now: at, cases: await listSlaClocks(deps.db, { ...filters, now: at, overdueOnly: true }) }
     },
   )
 }

@@ -11,7 +11,7 @@ import {
   type CaseCommand,
 } from '@pc/domain'
 import type { Database } from '@pc/read-models'
-import { deciderWatcher, type FoundDeadline } from './deadline-watcher.js'
+import { deciderWatcher, type FoundDeadline } from '../kit/deadline-watcher.js'
 
 const CLOCKS: readonly SlaClockName[] = ['response', 'update', 'resolution']
 const PAGE = 500

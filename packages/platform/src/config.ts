@@ -33,8 +33,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 /** Variables whose values must never be echoed back, even in an error message. */
-const SECRET = new Set(['JWT_SECRET', 'DATABASE_URL', 'EVENTSTORE_URL'])
-const URL_VARIABLES = new Set(['DATABASE_URL', 'EVENTSTORE_URL'])
+const SECRET: ReadonlySet<string> = new Set(['JWT_SECRET', 'DATABASE_URL', 'EVENTSTORE_URL'])
+const URL_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'EVENTSTORE_URL'])
 
 // `FOO=` in a shell or a compose file means "not set", not "set to the empty string".
 const blankToUndefined = (value: unknown): unknown =>

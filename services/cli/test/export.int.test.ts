@@ -124,6 +124,8 @@ t.test('export command line', async (t) => {
   const io = { env: { DATABASE_URL: s.url, DATA_DIR: s.dir, LOG_LEVEL: 'silent' }, out: (l: string) => void output.push(l), err: (l: string) => void errors.push(l) }
   t.equal(await exportCommand.run(['--all'], io), 2, '--out is required')
   t.equal(await exportCommand.run(['--all', '--stream', 'case-1', '--out', 'x'], io), 2, 'not both --all and --stream')
+  t.equal(await exportCommand.run(['--stream', 'orders-1', '--out', 'x'], io), 2, 'a stream no context writes')
+  t.match(errors.at(-1), /orders-1 is no stream of this system; streams start with case-, disclosure-, ledger-checkpoints/)
   const out = join(s.dir, 'cli.jsonl')
   t.equal(await exportCommand.run(['--stream', 'case-0', '--out', out], io), 0, errors.join('\n'))
   t.match(output.at(-1), /exported 2 events of stream case-0 .* with the signed head of tree size 4/)

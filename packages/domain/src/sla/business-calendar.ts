@@ -1,4 +1,4 @@
-import type { BusinessCalendar, SlaCalendar } from '@pc/contracts'
+import { weakMemo, type BusinessCalendar, type SlaCalendar } from '@pc/contracts'
 
 /**
  * Time counted on an SLA calendar: round the clock (`24x7`) or business hours on working days, skipping holidays
@@ -21,11 +21,8 @@ interface CompiledCalendar {
   isWorkingDay(localDay: number): boolean
 }
 
-const compiled = new WeakMap<BusinessCalendar, CompiledCalendar>()
-
-function compile(calendar: BusinessCalendar): CompiledCalendar {
-  const cached = compiled.get(calendar)
-  if (cached !== undefined) return cached
+// Calendars come from a case's SLA terms, read once and never mutated: compile each object once.
+const compile = weakMemo((calendar: BusinessCalendar): CompiledCalendar => {
   const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
   const workingDays = new Set(calendar.workingDays)
   const holidays = new Set(calendar.holidays)
@@ -44,9 +41,8 @@ function compile(calendar: BusinessCalendar): CompiledCalendar {
     },
   }
   if (result.openMs >= result.closeMs) throw new RangeError('calendar hours: start must be before end')
-  compiled.set(calendar, result)
   return result
-}
+})
 
 function toMs(iso: string): number {
   const ms = Date.parse(iso)

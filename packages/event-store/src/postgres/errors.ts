@@ -38,7 +38,7 @@ export function connectionSurvives(error: unknown): boolean {
 }
 
 /** Socket-level codes and PostgreSQL's connection-exception (08), shutdown (57P0x) and too-many-connections codes. */
-const UNAVAILABLE_CODES = new Set([
+const UNAVAILABLE_CODES: ReadonlySet<string | undefined> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ENOTFOUND',

@@ -178,7 +178,7 @@ function zodFields(issues: ZodLikeIssue[]): FieldError[] {
 // SQLSTATE classes meaning "the database is not there right now" rather than "the query is wrong":
 // 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections.
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/
-const UNAVAILABLE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
+const UNAVAILABLE_NET: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
 // node-postgres reports these without a code.
 const UNAVAILABLE_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect', 'Client was closed']
 

@@ -1,4 +1,4 @@
-import { isCaseStreamEventType, type CaseStreamEvent } from '@pc/contracts'
+import { isCaseStreamEventType, weakMemo, type CaseStreamEvent } from '@pc/contracts'
 import { caseEventCodec, evolve, initialCaseState, type ActiveCaseState, type CaseState } from '@pc/domain'
 import type { EventFilter, RecordedEvent } from '@pc/event-store'
 
@@ -18,16 +18,12 @@ export function caseIdOf(streamId: string): string {
  */
 export function decodeCaseEvent(event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>): CaseStreamEvent | null {
   if (!isCaseStreamEventType(event.type)) return null
-  // Every case projection decodes the same delivered event (a rebuild hands one object to all of them): upcast and
-  // validate it once. Keyed by the object, so it goes when the event does; the decoded event is never mutated.
-  const cached = decoded.get(event)
-  if (cached) return cached
-  const result = caseEventCodec.fromStored(event)
-  decoded.set(event, result)
-  return result
+  return decodeOnce(event)
 }
 
-const decoded = new WeakMap<object, CaseStreamEvent>()
+// Every case projection decodes the same delivered event (a rebuild hands one object to all of them): upcast and
+// validate it once. The decoded event is never mutated.
+const decodeOnce = weakMemo((event: Pick<RecordedEvent, 'type' | 'schemaVersion' | 'data'>) => caseEventCodec.fromStored(event))
 
 /** When an event happened: the events' own `at`, else (events of unknown types) the envelope's time. */
 export function occurredAt(event: Pick<RecordedEvent, 'data' | 'metadata'>, decoded: CaseStreamEvent | null): string {
@@ -68,24 +64,18 @@ export function foldCases(states: ReadonlyMap<string, ActiveCaseState>, events: 
  * mutated.
  */
 export function evolveCase(before: CaseState, event: CaseStreamEvent): CaseState {
-  const step = steps.get(event)
-  if (step?.before === before) return step.after
-  const after = evolve(before, event)
-  steps.set(event, { before, after })
-  return after
-}
-
-const steps = new WeakMap<CaseStreamEvent, { before: CaseState; after: CaseState }>()
-
-/** The state as a read model keeps it: without the reporter's contact details (personal data, DESIGN §7). */
-export function storedState(state: ActiveCaseState): string {
-  // The same state object is written by several projections (see `evolveCase`): serialise it once.
-  let json = serialized.get(state)
-  if (json === undefined) {
-    json = JSON.stringify({ ...state, reporter: null })
-    serialized.set(state, json)
+  const step = lastStepOf(event)
+  if (step.before !== before) {
+    step.before = before
+    step.after = evolve(before, event)
   }
-  return json
+  return step.after!
 }
 
-const serialized = new WeakMap<ActiveCaseState, string>()
+const lastStepOf = weakMemo((_event: CaseStreamEvent): { before?: CaseState; after?: CaseState } => ({}))
+
+/**
+ * The state as a read model keeps it: without the reporter's contact details (personal data, DESIGN §7). The same
+ * state object is written by several projections (see `evolveCase`), so it is serialised once.
+ */
+export const storedState = weakMemo((state: ActiveCaseState): string => JSON.stringify({ ...state, reporter: null }))

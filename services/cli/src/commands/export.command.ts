@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { contexts } from '@pc/contexts'
 import type { EventStore, JsonObject, RecordedEvent } from '@pc/event-store'
 import { openRuntime } from '@pc/platform'
 import { toHex, type SignedTreeHead } from '@pc/ledger'
@@ -238,6 +239,11 @@ export const exportCommand: CliCommand = {
     }
     if ((values.stream === undefined) === !values.all || !values.out) {
       io.err(`export: give --out and exactly one of --stream or --all\nusage: pnpm cli ${exportCommand.usage}`)
+      return USAGE_ERROR
+    }
+    const prefixes = [...new Set(contexts.map((context) => context.streamPrefix))]
+    if (values.stream !== undefined && !prefixes.some((prefix) => values.stream!.startsWith(prefix))) {
+      io.err(`export: ${values.stream} is no stream of this system; streams start with ${prefixes.join(', ')}`)
       return USAGE_ERROR
     }
     const config = configOrReport(io)

@@ -1,5 +1,4 @@
-import { RuleViolationError } from '@pc/domain'
-import { StoreUnavailableError } from '@pc/event-store'
+import { RuleViolationError, StoreUnavailableError } from '@pc/contracts'
 import t from 'tap'
 import { z } from 'zod'
 import { isUnavailable, problem, toProblem } from '../src/index.js'

@@ -8,6 +8,7 @@
 export * from './common.js'
 export * from './errors.js'
 export * from './memo.js'
+export * from './personal.js'
 export * from './cases/index.js'
 export * from './mediation/index.js'
 export * from './upcasters.js'

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts'
+import { decodeMasterKey } from '@pc/personal-data'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 
@@ -27,13 +28,18 @@ export interface Config {
   readonly disclosureAdvanceNoticeDays: number
   /** `DISCLOSURE_SCHEDULE`: the estate's disclosure schedule, a JSON array (see `DisclosureScheduleEntry`). */
   readonly disclosureSchedule: DisclosureSchedule
+  /**
+   * `PII_MASTER_KEY`: the 32-byte key (base64) that wraps every personal-data key; unset means a key generated once
+   * into `dataDir` (see `ensureMasterKey` in `@pc/personal-data`).
+   */
+  readonly piiMasterKey: Buffer | undefined
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 /** Variables whose values must never be echoed back, even in an error message. */
-const SECRET: ReadonlySet<string> = new Set(['JWT_SECRET', 'DATABASE_URL', 'EVENTSTORE_URL'])
+const SECRET: ReadonlySet<string> = new Set(['JWT_SECRET', 'DATABASE_URL', 'EVENTSTORE_URL', 'PII_MASTER_KEY'])
 const URL_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'EVENTSTORE_URL'])
 
 // `FOO=` in a shell or a compose file means "not set", not "set to the empty string".
@@ -104,6 +110,15 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024, 64 * 1024),
   DISCLOSURE_ADVANCE_NOTICE_DAYS: integer(0, 365, 7),
   DISCLOSURE_SCHEDULE: json(DisclosureSchedule, DEFAULT_DISCLOSURE_SCHEDULE),
+  PII_MASTER_KEY: optionalString(z.string()).transform((raw, ctx) => {
+    if (raw === undefined) return undefined
+    const key = decodeMasterKey(raw)
+    if (key === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'must be 32 bytes in base64 (for example: openssl rand -base64 32)' })
+      return z.NEVER
+    }
+    return key
+  }),
 })
 
 /** What a bad value looked like, without leaking a secret into a terminal or a log. */
@@ -153,6 +168,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     disclosureAdvanceNoticeDays: e.DISCLOSURE_ADVANCE_NOTICE_DAYS,
     disclosureSchedule: e.DISCLOSURE_SCHEDULE,
+    piiMasterKey: e.PII_MASTER_KEY,
   })
 }
 

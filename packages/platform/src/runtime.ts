@@ -1,9 +1,11 @@
+import { ensureMasterKey, MasterKeyMismatchError, PersonalDataVault, type PersonalDataTables } from '@pc/personal-data'
 import { startEmbeddedPostgres, type EmbeddedCluster } from '@pc/postgres'
 import type { EventStore } from '@pc/event-store'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Config } from './config.js'
 import { openEventStore } from './event-store-factory.js'
+import { ConfigError } from './errors.js'
 import { ensureJwtSecret } from './jwt-secret.js'
 import { createLogger, type Logger } from './logger.js'
 
@@ -32,6 +34,8 @@ export interface Runtime {
   readonly embedded: EmbeddedCluster | undefined
   /** The HS256 secret (`JWT_SECRET`, or generated into `DATA_DIR`). */
   readonly jwtSecret: string
+  /** Personal data per data subject (DESIGN §7): seals, opens and forgets; keys in this database. */
+  readonly vault: PersonalDataVault
   /** Throws when the database does not answer. */
   pingDatabase(): Promise<void>
   /** Releases everything in reverse order of opening: event store, pool, embedded PostgreSQL. Idempotent. */
@@ -113,6 +117,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     const eventStore = await openEventStore(config, pool, logger)
     undo.push(() => eventStore.close())
 
+    const vault = await openVault(config, pool, logger)
+
     let closing: Promise<void> | undefined
     return Object.freeze({
       config,
@@ -123,6 +129,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       eventStore,
       embedded,
       jwtSecret,
+      vault,
       async pingDatabase() {
         await pool.query('select 1')
       },
@@ -133,6 +140,21 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     })
   } catch (error) {
     await releaseAll(undo, logger)
+    throw error
+  }
+}
+
+/** The vault on the runtime's pool; a master key that does not open the stored keys stops start-up. */
+async function openVault(config: Config, pool: pg.Pool, logger: Logger): Promise<PersonalDataVault> {
+  const master = await ensureMasterKey({ piiMasterKey: config.piiMasterKey, dataDir: config.dataDir })
+  if (master.source === 'generated') logger.info({ keyId: master.id }, 'generated a personal-data master key into DATA_DIR')
+  const db = new Kysely<PersonalDataTables>({
+    dialect: new PostgresDialect({ pool: { connect: () => pool.connect(), end: async () => undefined } }),
+  })
+  try {
+    return await PersonalDataVault.open(db, master)
+  } catch (error) {
+    if (error instanceof MasterKeyMismatchError) throw new ConfigError(`configuration error: ${error.message}`)
     throw error
   }
 }

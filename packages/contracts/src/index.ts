@@ -7,6 +7,7 @@
  */
 export * from './common.js'
 export * from './errors.js'
+export * from './event-registry.js'
 export * from './cases/index.js'
 export * from './mediation/index.js'
 export * from './upcasters.js'

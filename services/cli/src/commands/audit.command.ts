@@ -126,7 +126,6 @@ export async function auditStore(options: AuditOptions): Promise<AuditResult> {
   }
 }
 
-/** `pnpm cli audit [--public-key <pem>]…` */
 export const auditCommand: CliCommand = {
   name: 'audit',
   summary: 'check the live store against the ledger: chains, tree, every signed head; report the first divergence',

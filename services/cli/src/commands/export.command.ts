@@ -203,7 +203,6 @@ async function close(out: WriteStream): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
 }
 
-/** `pnpm cli export (--stream <id> | --all) --out <file.jsonl>` */
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'write a stream or the whole log as JSON lines, with the signed head and public key alongside',

@@ -2,7 +2,8 @@
 /**
  * `pnpm test`: the project's one test command (CI runs it through `.ci/run`).
  *
- * 1. Two checks: `tsc --noEmit` and `eslint .` (run while PostgreSQL starts; their output is printed as each ends).
+ * 1. Two checks: `tsc --noEmit` and `pnpm lint` (eslint, then madge for import circles), run while PostgreSQL
+ *    starts; their output is printed as each ends.
  * 2. Unless `DATABASE_URL` is set, ONE throw-away embedded PostgreSQL cluster for the whole run; tests get a fresh
  *    database each from it through `testDatabase` (`TEST_PG_URL`).
  * 3. tap, its output streamed through. Extra arguments go to tap: `pnpm test packages/ledger/test/merkle.unit.test.ts`.
@@ -17,7 +18,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir, userInfo } from 'node:os'
-import { dirname, join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -175,11 +176,14 @@ async function main() {
     const clusterStarting = useEmbedded ? startCluster(runDir) : Promise.resolve(undefined)
     clusterStarting.catch(() => undefined)
 
+    // The lint check is the root package.json's `lint` script itself, so `pnpm lint` and CI cannot drift apart.
+    const { scripts } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'))
+    const binPath = { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH ?? ''}` }
     const checks = [
       { name: 'typecheck (tsc --noEmit)', command: bin('tsc'), args: ['-p', 'tsconfig.json', '--noEmit'] },
-      { name: 'lint (eslint .)', command: bin('eslint'), args: ['.'] },
+      { name: `lint (${scripts.lint})`, command: 'sh', args: ['-c', scripts.lint], env: binPath },
     ]
-    const results = await Promise.all(checks.map((c) => run(c.command, c.args, { capture: true })))
+    const results = await Promise.all(checks.map((c) => run(c.command, c.args, { capture: true, ...(c.env && { env: c.env }) })))
     checks.forEach((check, i) => {
       const { code, output } = results[i]
       if (output.trim()) process.stdout.write(output.endsWith('\n') ? output : `${output}\n`)

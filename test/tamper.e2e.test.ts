@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { testDatabase } from '@pc/postgres/testing'
 import { createPostgresEventStore, handleCommand, type DeliveredEvent, type PostgresEventStore } from '@pc/event-store'
-import { exportPrivateKeyPem, generateSigningKeyPair, sealEvents } from '@pc/ledger'
+import { exportFiles, exportPrivateKeyPem, generateSigningKeyPair, sealEvents } from '@pc/ledger'
 import {
   ProjectionRunner,
   createReadModelDatabase,
@@ -25,7 +25,6 @@ import {
 } from '@pc/read-models/ledger'
 // The CLI as `pnpm cli` runs it (the test package does not depend on the CLI service).
 import { runCli } from '../services/cli/src/cli.js'
-import { exportFiles } from '../services/cli/src/commands/export.command.js'
 
 /**
  * Tamper evidence on real PostgreSQL (issue 7, DESIGN §6): events go in through the command handler (so they are

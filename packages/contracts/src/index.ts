@@ -7,6 +7,7 @@
  */
 export * from './common.js'
 export * from './errors.js'
+export * from './event-registry.js'
 export * from './memo.js'
 export * from './personal.js'
 export * from './cases/index.js'

@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import { CaseEventHistory } from './cases/events.js'
-import type { EventHistory, EventTypeRegistry } from './cases/events.js'
+import type { EventHistory, EventTypeRegistry, UpcasterRegistry } from './event-registry.js'
 import { CaseStreamEventTypes } from './mediation/case-stream.js'
 import { MediationEventHistory, mediationUpcasters } from './mediation/events.js'
 
@@ -12,12 +12,6 @@ import { MediationEventHistory, mediationUpcasters } from './mediation/events.js
  * upcast('CaseEscalated', 1, { reason: 'no answer for two days', level: 1, at: '2026-01-05T02:00:00.000Z' })
  * // → { reason: …, level: 1, at: …, source: 'manual', clock: null }   (CaseEscalated v2)
  */
-
-/** Turns the data of version `n` into the data of version `n + 1`. Pure; never mutates its input. */
-export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>
-
-/** Event type → the version an upcaster starts from → the upcaster. */
-export type UpcasterRegistry = Record<string, Record<number, Upcaster>>
 
 /** A stored event's type is not one this code knows. */
 export class UnknownEventTypeError extends Error {

@@ -1,6 +1,6 @@
 /**
  * The event store port (DESIGN §3). Every adapter — PostgreSQL, EventStoreDB, in-memory — gives these
- * exact semantics; `contract-suite.ts` proves it.
+ * exact semantics; the contract suite (`@pc/testing/event-store-contract`) proves it.
  *
  * Revisions and positions are `bigint` everywhere they travel: a JavaScript `number` silently loses
  * precision above 2^53, and a lost bit in a global position is a skipped or repeated event.

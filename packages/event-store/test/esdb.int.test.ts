@@ -1,5 +1,5 @@
 import t from 'tap'
-import { runEventStoreContract } from '../src/contract-suite.js'
+import { runEventStoreContract } from '@pc/testing/event-store-contract'
 import { createEsdbEventStore } from '../src/esdb/esdb.adapter.js'
 import { REAL_SERVER_URL, esdbTarget } from './esdb-target.js'
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { runEventStoreContract } from '../src/contract-suite.js'
+import { runEventStoreContract } from '@pc/testing/event-store-contract'
 import { createMemoryEventStore } from '../src/memory.js'
 import type { NewEvent } from '../src/types.js'
 

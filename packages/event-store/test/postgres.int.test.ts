@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { testDatabase } from '@pc/postgres/testing'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { runEventStoreContract, type HeldTransaction } from '../src/contract-suite.js'
+import { runEventStoreContract, type HeldTransaction } from '@pc/testing/event-store-contract'
 import { StoreUnavailableError } from '../src/errors.js'
 import { appendInTransaction, createPostgresEventStore, type PostgresEventStore } from '../src/postgres/store.js'
-import { migrateEventStore, NOTIFY_CHANNEL } from '../src/postgres/migrations.js'
+import { EVENT_STORE_MIGRATION_TABLE, LEGACY_MIGRATION_TABLE, migrateEventStore, migrations, NOTIFY_CHANNEL } from '../src/postgres/migrations.js'
 import { createAppendNotifier } from '../src/postgres/notifier.js'
 import { SQLSTATE } from '../src/postgres/errors.js'
 import type { DeliveredEvent, NewEvent } from '../src/types.js'
@@ -124,10 +124,11 @@ t.test('postgres: migrations are idempotent and safe to run concurrently', async
   t.equal(results.filter((r) => r.length > 0).length, 1, 'exactly one process applied the migrations')
   t.same(results.find((r) => r.length > 0), [1, 2])
   t.same(await migrateEventStore(pools[0]!), [], 'a second run applies nothing')
-  const { rows } = await pools[0]!.query('select version from event_store_migration order by version')
+  const { rows } = await pools[0]!.query(`select name from ${EVENT_STORE_MIGRATION_TABLE} order by name`)
   t.same(
-    rows.map((r: { version: number }) => r.version),
-    [1, 2],
+    rows.map((r: { name: string }) => r.name),
+    migrations.map((m) => m.id),
+    'kysely recorded every migration once',
   )
   const triggers = await pools[0]!.query<{ tgname: string }>(
     `select tgname from pg_trigger where tgrelid = 'events'::regclass and not tgisinternal order by tgname`,
@@ -141,6 +142,51 @@ t.test('postgres: migrations are idempotent and safe to run concurrently', async
   t.equal((await store.append('m-1', [newEvent()])).nextExpectedRevision, 0n, 'the schema works')
   await store.close()
   t.equal((await pools[1]!.query('select 1 as one')).rows[0].one, 1, 'closing a store leaves a pool it did not create open')
+})
+
+/** What the hand-written runner before kysely's Migrator did, for the versions given: the schema and its table. */
+async function migrateLikeTheOldRunner(pool: pg.Pool, versions: readonly number[]): Promise<void> {
+  await pool.query(`
+    create table ${LEGACY_MIGRATION_TABLE} (
+      version     integer primary key,
+      name        text not null,
+      applied_at  timestamptz not null default now()
+    )`)
+  for (const migration of migrations.filter((m) => versions.includes(m.version))) {
+    await pool.query(migration.sql)
+    await pool.query(`insert into ${LEGACY_MIGRATION_TABLE} (version, name) values ($1, $2)`, [migration.version, migration.name])
+  }
+}
+
+t.test('postgres: a database the old migration runner created keeps its events and gets only what it lacked', async (t) => {
+  for (const legacy of [[1], [1, 2]]) {
+    await t.test(`old runner applied ${legacy.join(', ')}`, async (t) => {
+      const fresh = await testDatabase(t)
+      const pools = Array.from({ length: 3 }, () => new pg.Pool({ connectionString: fresh.url, max: 2 }))
+      t.teardown(() => Promise.all(pools.map((p) => p.end())))
+      await migrateLikeTheOldRunner(pools[0]!, legacy)
+      // Written before the switch, by the old schema: it must still be there, and the stream still appendable.
+      const before = await createPostgresEventStore({ pool: pools[0]!, migrate: false })
+      await before.append('old-1', [newEvent()], { expectedRevision: 'no_stream' })
+      await before.close()
+
+      const results = await Promise.all(pools.map((pool) => migrateEventStore(pool)))
+      const missing = migrations.map((m) => m.version).filter((v) => !legacy.includes(v))
+      t.same(results.flat().sort(), migrations.map((m) => m.version).sort(), 'each migration recorded by one start-up only')
+      const { rows } = await pools[0]!.query(`select name from ${EVENT_STORE_MIGRATION_TABLE} order by name`)
+      t.same(rows.map((r: { name: string }) => r.name), migrations.map((m) => m.id), 'all recorded in kysely’s table')
+      const triggers = await pools[0]!.query<{ tgname: string }>(
+        `select tgname from pg_trigger where tgrelid = 'events'::regclass and not tgisinternal order by tgname`,
+      )
+      t.notOk(triggers.rows.some((r) => r.tgname === 'events_notify'), `missing migrations ${missing.join(', ') || 'none'} applied`)
+
+      const store = await createPostgresEventStore({ pool: pools[1]! })
+      t.teardown(() => store.close())
+      t.equal((await collect(store.readStream('old-1'))).length, 1, 'the event written before the switch is read')
+      t.equal((await store.append('old-1', [newEvent()], { expectedRevision: 0n })).nextExpectedRevision, 1n, 'and its stream goes on')
+      t.same(await migrateEventStore(pools[2]!), [], 'a later start-up applies nothing')
+    })
+  }
 })
 
 t.test('postgres: an event of a transaction still open holds back what committed after it', async (t) => {

@@ -1,6 +1,11 @@
 /**
- * @pc/ledger — tamper evidence (DESIGN §6), pure: hashing, per-stream chains, the RFC 6962 Merkle tree with
- * its proofs, and Ed25519 signed tree heads. No I/O; persistence plugs in through `SubtreeSource`.
+ * @pc/ledger — tamper evidence (DESIGN §6): hashing, per-stream chains, the RFC 6962 Merkle tree with its proofs,
+ * and Ed25519 signed tree heads, all pure (persistence plugs in through `SubtreeSource`); and the checks an auditor
+ * runs on them (`LedgerReplay`, `verifyExport`), which read at most an export's files, never a database.
+ *
+ * @example
+ * import { verifyExport } from '@pc/ledger'
+ * const { ok, summary } = await verifyExport({ in: 'log.jsonl' }) // with log.jsonl.head.json and .pub.pem beside it
  */
 export { canonicalJson } from './canonical-json.js'
 export {
@@ -61,3 +66,5 @@ export {
 export type { SigningKeyPair } from './signing-key.js'
 export { treeHead, treeHeadSigningInput, signTreeHead, verifyTreeHead } from './tree-head.js'
 export type { TreeHead, SignedTreeHead, TreeHeadCheck } from './tree-head.js'
+export { LEDGER_CHECKPOINT_STREAM, TREE_HEAD_SIGNED } from './ledger-stream.js'
+export * from './verify/index.js'

@@ -1,119 +1,64 @@
-/**
- * A small Prometheus registry (text exposition format 0.0.4): counters, histograms and gauges read at scrape
- * time. Enough for request rates and latencies, projection lag and SLA breach counts, without a dependency.
- *
- * @example
- * const appended = metrics.counter('events_appended_total', 'Events appended', ['stream_type'])
- * appended.inc({ stream_type: 'case' })
- */
-export type Labels = Readonly<Record<string, string>>
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
-export interface Counter {
-  inc(labels?: Labels, by?: number): void
-}
-
-export interface Histogram {
-  observe(labels: Labels, value: number): void
-}
-
-interface Metric {
-  render(): string
-}
+/** A server's Prometheus registry (prom-client). One per server: two apps in one process never share a series. */
+export type MetricsRegistry = Registry
 
 /** Seconds; from a cache hit to a slow `waitFor`. */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+type HttpLabel = 'method' | 'route' | 'status_code'
 
-function escapeLabel(value: string): string {
-  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n')
+/** What the HTTP edge records per answered request. */
+export interface HttpMetrics {
+  requests: Counter<HttpLabel>
+  duration: Histogram<HttpLabel>
 }
 
-function labelText(labelNames: readonly string[], labels: Labels, extra?: [string, string]): string {
-  const pairs = labelNames.map((name) => `${name}="${escapeLabel(labels[name] ?? '')}"`)
-  if (extra) pairs.push(`${extra[0]}="${escapeLabel(extra[1])}"`)
-  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`
-}
-
-function key(labelNames: readonly string[], labels: Labels): string {
-  return JSON.stringify(labelNames.map((name) => labels[name] ?? ''))
-}
-
-function header(name: string, help: string, type: string): string {
-  return `# HELP ${name} ${help.replaceAll('\\', '\\\\').replaceAll('\n', '\\n')}\n# TYPE ${name} ${type}\n`
-}
-
-export class MetricsRegistry {
-  readonly #metrics = new Map<string, Metric>()
-
-  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    const values = new Map<string, { labels: Labels; value: number }>()
-    this.#add(name, {
-      render: () =>
-        header(name, help, 'counter') +
-        [...values.values()].map((v) => `${name}${labelText(labelNames, v.labels)} ${v.value}\n`).join(''),
-    })
-    return {
-      inc(labels = {}, by = 1) {
-        const k = key(labelNames, labels)
-        const entry = values.get(k) ?? { labels, value: 0 }
-        entry.value += by
-        values.set(k, entry)
-      },
-    }
+/**
+ * A fresh registry with prom-client's default process and Node.js metrics (CPU, memory, event-loop lag, GC,
+ * handles: `process_resident_memory_bytes` among them) and ours: `http_requests_total` and
+ * `http_request_duration_seconds` by method, route and status, `process_uptime_seconds` and
+ * `nodejs_heap_used_bytes`. Every metric is registered with this registry only, never prom-client's global one.
+ *
+ * The default metrics' GC observer and event-loop monitor live as long as the process (prom-client has no way to
+ * stop them); `registry.clear()` on close only stops them from being reported.
+ *
+ * @example
+ * const { registry, http } = createMetricsRegistry()
+ * http.requests.inc({ method: 'GET', route: '/health/live', status_code: '200' })
+ * const text = await registry.metrics()
+ */
+export function createMetricsRegistry(): { registry: MetricsRegistry; http: HttpMetrics } {
+  const registry = new Registry()
+  const registers = [registry]
+  collectDefaultMetrics({ register: registry })
+  const labelNames: HttpLabel[] = ['method', 'route', 'status_code']
+  const http: HttpMetrics = {
+    requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames, registers }),
+    duration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer HTTP requests',
+      labelNames,
+      buckets: [...DEFAULT_BUCKETS],
+      registers,
+    }),
   }
-
-  histogram(
-    name: string,
-    help: string,
-    labelNames: readonly string[] = [],
-    buckets: readonly number[] = DEFAULT_BUCKETS,
-  ): Histogram {
-    const series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>()
-    this.#add(name, {
-      render: () => {
-        let text = header(name, help, 'histogram')
-        for (const s of series.values()) {
-          buckets.forEach((le, i) => {
-            text += `${name}_bucket${labelText(labelNames, s.labels, ['le', String(le)])} ${s.counts[i]}\n`
-          })
-          text += `${name}_bucket${labelText(labelNames, s.labels, ['le', '+Inf'])} ${s.count}\n`
-          text += `${name}_sum${labelText(labelNames, s.labels)} ${s.sum}\n`
-          text += `${name}_count${labelText(labelNames, s.labels)} ${s.count}\n`
-        }
-        return text
-      },
-    })
-    return {
-      observe(labels, value) {
-        const k = key(labelNames, labels)
-        let s = series.get(k)
-        if (!s) {
-          s = { labels, counts: buckets.map(() => 0), sum: 0, count: 0 }
-          series.set(k, s)
-        }
-        // Buckets are cumulative: an observation counts in every bucket whose bound it does not exceed.
-        buckets.forEach((le, i) => {
-          if (value <= le) s.counts[i] = (s.counts[i] ?? 0) + 1
-        })
-        s.sum += value
-        s.count += 1
-      },
-    }
-  }
-
-  /** A value read when scraped (memory, uptime, a projection's lag). */
-  gauge(name: string, help: string, read: () => number): void {
-    this.#add(name, { render: () => `${header(name, help, 'gauge')}${name} ${read()}\n` })
-  }
-
-  render(): string {
-    return [...this.#metrics.values()].map((m) => m.render()).join('')
-  }
-
-  #add(name: string, metric: Metric): void {
-    if (!NAME.test(name)) throw new TypeError(`invalid metric name: ${name}`)
-    if (this.#metrics.has(name)) throw new TypeError(`metric already registered: ${name}`)
-    this.#metrics.set(name, metric)
-  }
+  const started = Date.now()
+  new Gauge({
+    name: 'process_uptime_seconds',
+    help: 'Seconds since the process started serving',
+    registers,
+    collect() {
+      this.set((Date.now() - started) / 1000)
+    },
+  })
+  new Gauge({
+    name: 'nodejs_heap_used_bytes',
+    help: 'V8 heap in use',
+    registers,
+    collect() {
+      this.set(process.memoryUsage().heapUsed)
+    },
+  })
+  return { registry, http }
 }

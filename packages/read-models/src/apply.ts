@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { compareCheckpoints, checkpointToString, matchesFilter, type Checkpoint, type DeliveredEvent } from '@pc/event-store'
-import { checkpointOfRow, lockCheckpoint, moveCheckpoint, type FailedEvent } from './checkpoints.js'
+import type { FailedEvent } from './checkpoint.tables.js'
+import { checkpointOfRow, lockCheckpoint, moveCheckpoint } from './checkpoints.js'
 import type { Database } from './database.js'
 import { quoteIdent } from './migrate.js'
 import type { Projection } from './projection.js'

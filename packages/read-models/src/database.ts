@@ -1,5 +1,5 @@
 import type { CasesDatabase } from './cases/case.tables.js'
-import type { CheckpointsDatabase } from './checkpoints.js'
+import type { CheckpointsDatabase } from './checkpoint.tables.js'
 import type { DisclosuresDatabase } from './disclosures/disclosure.tables.js'
 import type { LedgerDatabase } from './ledger/ledger.tables.js'
 import type { MediationDatabase } from './mediation/mediation.tables.js'

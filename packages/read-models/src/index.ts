@@ -1,14 +1,7 @@
 export type { Database } from './database.js'
 export { perEvent, type Projection } from './projection.js'
-export {
-  ensureCheckpoint,
-  readCheckpoint,
-  checkpointOfRow,
-  type CheckpointRow,
-  type FailedEvent,
-  type ProjectionStatus,
-  type ProjectionCheckpointsTable,
-} from './checkpoints.js'
+export { ensureCheckpoint, readCheckpoint, checkpointOfRow } from './checkpoints.js'
+export type { CheckpointRow, FailedEvent, ProjectionStatus, ProjectionCheckpointsTable } from './checkpoint.tables.js'
 export {
   createReadModelDatabase,
   guardPool,

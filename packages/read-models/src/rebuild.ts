@@ -36,6 +36,8 @@ export interface RebuildOptions {
   migrations?: Readonly<Record<string, Migration>>
   /** Called once the fresh tables have caught up, before the swap transaction (tests use it to interleave). */
   beforeSwap?: () => Promise<void>
+  /** Told the events read so far after each batch (`cli rebuild` draws its progress line from it). */
+  onProgress?: (events: number) => void
 }
 
 export interface RebuildResult {
@@ -185,6 +187,7 @@ export async function rebuildProjections(
           active = active.filter((w) => !failed.has(w))
         }
         events += batch.length
+        options.onProgress?.(events)
         for (const w of active) {
           if (targetKnown(w)) continue
           // No live tables to catch up with (nothing projected yet): a short batch means the reader had nothing
@@ -223,6 +226,7 @@ export async function rebuildProjections(
             w.checkpoint = batch.at(-1)!.checkpoint
           }
           events += batch.length
+          options.onProgress?.(events)
         }
         await sql`select set_config('search_path', ${paths[0]!.path}, true)`.execute(trx)
         for (const { projection, checkpoint } of active) {

@@ -10,5 +10,6 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  progress: process.stderr,
 })
 if (code !== undefined) process.exitCode = code

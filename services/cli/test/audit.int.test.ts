@@ -137,6 +137,13 @@ t.test('audit command line', async (t) => {
   t.equal(await auditCommand.run(['--bogus'], io), 2)
   t.equal(await auditCommand.run(['--public-key', key], io), 0, errors.join('\n'))
   t.match(output.at(-1), /^audit ok: 27 events/)
+  const progress: string[] = []
+  const sink = { isTTY: false, write: (text: string) => void progress.push(text) }
+  t.equal(await auditCommand.run(['--public-key', key], { ...io, progress: sink }), 0)
+  t.same(progress.length, 1, 'not a terminal: one progress summary')
+  t.match(progress[0], /^audit: 27 events in \d+\.\d s \([\d,]+ events\/s\)\n$/)
+  t.equal(await auditCommand.run(['--public-key', key, '--quiet'], { ...io, progress: sink }), 0)
+  t.equal(progress.length, 1, '--quiet: no summary')
   await s.store.pool.query('update ledger_nodes set hash = sha256(hash) where level = 0 and index = 20')
   t.equal(await auditCommand.run(['--public-key', key], io), 1)
   t.match(errors.at(-1), /^audit FAILED: the ledger's stored leaf 20 was altered/)

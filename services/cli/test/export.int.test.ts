@@ -16,8 +16,8 @@ import {
   type Projection,
 } from '@pc/read-models'
 import { LedgerHeadWorker, ledgerMigrations, ledgerProjection, signerFromPem, type LedgerSigner } from '@pc/read-models/ledger'
-import { exportCommand, exportEvents, exportFiles, type ExportedEvent, type ExportedProof } from '../src/commands/export.command.js'
-import { verifyExport } from '../src/commands/verify.command.js'
+import { exportFiles, verifyExport, type ExportedProof } from '@pc/ledger'
+import { exportCommand, exportEvents, type ExportedEvent } from '../src/commands/export.command.js'
 
 const migrations = { ...readModelMigrations, ...ledgerMigrations }
 
@@ -130,4 +130,14 @@ t.test('export command line', async (t) => {
   t.equal(await exportCommand.run(['--stream', 'case-0', '--out', out], io), 0, errors.join('\n'))
   t.match(output.at(-1), /exported 2 events of stream case-0 .* with the signed head of tree size 4/)
   t.equal((await verifyExport({ in: out })).exitCode, 0)
+
+  const progress: string[] = []
+  const piped = { ...io, progress: { isTTY: false, write: (text: string) => void progress.push(text) } }
+  t.equal(await exportCommand.run(['--all', '--out', out], piped), 0, errors.join('\n'))
+  t.equal(progress.length, 1, 'not a terminal: one progress summary')
+  t.match(progress[0], /^export: \d+ events in \d+\.\d s \([\d,]+ events\/s\)\n$/)
+  const events = (await readFile(out, 'utf8')).trimEnd().split('\n').length
+  t.match(progress[0], new RegExp(`^export: ${events.toLocaleString('en-US')} events `), 'counts every event written')
+  t.equal(await exportCommand.run(['--all', '--out', out, '--quiet'], piped), 0)
+  t.equal(progress.length, 1, '--quiet: no summary')
 })

@@ -33,8 +33,14 @@ async function snapshot(): Promise<Record<string, string[]>> {
 async function cli(args: string[], env: Record<string, string>) {
   const out: string[] = []
   const err: string[] = []
-  const code = await runCli(['rebuild', ...args], { env, out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out, err: err.join('\n') }
+  const progress: string[] = []
+  const code = await runCli(['rebuild', ...args], {
+    env,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    progress: { isTTY: false, write: (text: string) => void progress.push(text) },
+  })
+  return { code, out, err: err.join('\n'), progress }
 }
 
 const { url } = await testDatabase(t)
@@ -90,11 +96,18 @@ t.test('rebuild <projection> rebuilds only that one', async (t) => {
   t.equal(run.code, 0, run.err)
   t.equal(run.out.length, 1)
   t.match(run.out[0], /^rebuilt case-list: \d+ events in [\d.]+ s, at position \d+$/)
+  t.equal(run.progress.length, 1, 'not a terminal: one progress summary')
+  t.match(run.progress[0], /^rebuild: [1-9][\d,]* events in \d+\.\d s \([\d,]+ events\/s\)\n$/)
   const titles = await db.selectFrom('case_list').select('title').execute()
   t.ok(titles.length > 0 && titles.every((r) => !r.title.startsWith('tampered')), 'case_list rebuilt')
   const summaries = await db.selectFrom('case_timeline').select('summary').execute()
   t.ok(summaries.length > 0 && summaries.every((r) => r.summary === 'tampered'), 'case_timeline left alone')
   t.same(await readCheckpoint(db, 'case-timeline'), before)
+
+  const quiet = await cli(['case-list', '--quiet'], env)
+  t.equal(quiet.code, 0, quiet.err)
+  t.same(quiet.progress, [], '--quiet: no progress summary')
+  t.equal(quiet.out.length, 1, '--quiet: the result line still')
 })
 
 /** An event appended after everything before it committed: waiting for it waits for all of them. */

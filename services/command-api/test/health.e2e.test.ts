@@ -254,7 +254,24 @@ t.test('GET /metrics counts requests by route pattern', async (t) => {
   t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/)
   t.match(res.body, /http_requests_total\{method="GET",route="\/health\/live",status_code="200"\} 1\n/)
   t.match(res.body, /http_requests_total\{method="GET",route="<unmatched>",status_code="404"\} 1\n/)
-  t.match(res.body, /http_request_duration_seconds_bucket\{method="GET",route="\/health\/live",status_code="200",le="\+Inf"\} 1\n/)
+  // prom-client writes `le` first; label order carries no meaning in the exposition format.
+  t.match(res.body, /http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/health\/live",status_code="200"\} 1\n/)
+  for (const name of ['process_uptime_seconds', 'process_resident_memory_bytes', 'nodejs_heap_used_bytes']) {
+    t.match(res.body, new RegExp(`^# TYPE ${name} gauge\n(# .*\n)*${name} \\d`, 'm'), `${name} as before`)
+  }
+  t.match(res.body, /^process_cpu_user_seconds_total \d/m, 'the default process metrics come along')
+  t.match(res.body, /^nodejs_eventloop_lag_seconds \d/m, 'and the Node.js ones')
+})
+
+t.test('GET /metrics: two servers in one process count their own requests only', async (t) => {
+  const one = await setup(t)
+  const two = await setup(t)
+  await one.app.inject({ method: 'GET', url: '/health/live' })
+  await one.app.inject({ method: 'GET', url: '/health/live' })
+  await two.app.inject({ method: 'GET', url: '/health/live' })
+  const series = /http_requests_total\{method="GET",route="\/health\/live",status_code="200"\} (\d+)\n/
+  t.equal(series.exec((await one.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1], '2')
+  t.equal(series.exec((await two.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1], '1')
 })
 
 t.test('GET /docs/json is an OpenAPI document of the routes with their schemas', async (t) => {

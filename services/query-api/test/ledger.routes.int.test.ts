@@ -9,6 +9,7 @@ import {
   ZERO_HASH,
   exportPrivateKeyPem,
   generateSigningKeyPair,
+  leafHashOfEvent,
   leafInputOfEventHash,
   loadPublicKeyPem,
   sealEvents,
@@ -25,7 +26,6 @@ import {
   LedgerHeadWorker,
   TREE_HEAD_SIGNED,
   ledgerProjection,
-  leafHashOfEvent,
   signerFromPem,
   type LedgerSigner,
 } from '@pc/read-models/ledger'

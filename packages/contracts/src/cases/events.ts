@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { IsoDateTime, TextLimit, UserId, Uuid, line, text } from '../common.js'
+import type { EventHistory, EventTypeRegistry } from '../event-registry.js'
 import { SlaTerms } from './sla.js'
 import {
   CaseChannel,
@@ -232,8 +233,3 @@ export type CaseEventOf<T extends CaseEventType> = Extract<CaseEvent, { type: T 
 export function isCaseEventType(type: string): type is CaseEventType {
   return Object.hasOwn(CaseEventTypes, type)
 }
-
-/** Any context's registry: event type → latest schema version and the schema of its data. */
-export type EventTypeRegistry = Record<string, { readonly schemaVersion: number; readonly schema: z.ZodType }>
-/** Any context's superseded schemas: event type → version → schema. */
-export type EventHistory = Record<string, Record<number, z.ZodType>>

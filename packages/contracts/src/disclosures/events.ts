@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import { IsoDateTime, TextLimit, UserId, Uuid, text } from '../common.js'
-import type { EventHistory, EventTypeRegistry } from '../cases/events.js'
+import type { EventHistory, EventTypeRegistry, UpcasterRegistry } from '../event-registry.js'
 import { createEventReader } from '../upcasters.js'
-import type { UpcasterRegistry } from '../upcasters.js'
 import { CommitteeReviewDecision, DisclosureContent, DisclosureDraft, DisclosureKind, Sha256Hex } from './values.js'
 
 /**

@@ -1,5 +1,6 @@
 import { CaseEventTypes } from '../cases/events.js'
-import type { CaseEvent, EventTypeRegistry } from '../cases/events.js'
+import type { CaseEvent } from '../cases/events.js'
+import type { EventTypeRegistry } from '../event-registry.js'
 import { MediationEventTypes } from './events.js'
 import type { MediationEvent } from './events.js'
 

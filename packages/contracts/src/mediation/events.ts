@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import { IsoDateTime, TextLimit, UserId, Uuid, line, text } from '../common.js'
-import type { EventHistory, EventTypeRegistry } from '../cases/events.js'
-import type { UpcasterRegistry } from '../upcasters.js'
+import type { EventHistory, EventTypeRegistry, UpcasterRegistry } from '../event-registry.js'
 import {
   MediationOutcome,
   MediationPartyRole,

@@ -1,22 +1,33 @@
+import { Kysely, Migrator, PostgresDialect, sql, type Migration as KyselyMigration } from 'kysely'
 import type pg from 'pg'
 
 /**
- * The event store's schema, as numbered SQL migrations. They are applied in one transaction under an advisory
- * lock, so two processes starting at once (the command API and the projector) neither race nor fail: the second
- * waits, then finds everything applied. Applied versions are recorded in `event_store_migration`, a table of this
- * package's own so it never collides with the read models' kysely migrations.
+ * The event store's schema, as numbered SQL migrations, run by kysely's `Migrator` like the read models' and the
+ * command API's, with tables of this package's own (`EVENT_STORE_MIGRATION_TABLE`) so the histories never mix.
  *
  * Never edit a migration that has shipped; add a new one.
  */
 export interface Migration {
   version: number
+  /** The migration's name in kysely's table; sorts in version order. */
+  id: string
   name: string
   sql: string
 }
 
+export const EVENT_STORE_MIGRATION_TABLE = 'event_store_migrations'
+export const EVENT_STORE_MIGRATION_LOCK_TABLE = 'event_store_migrations_lock'
+
+/**
+ * Where the hand-written runner this replaced recorded applied versions. Databases it created keep it: a migration
+ * it lists as applied is recorded by kysely without running again (see `eventStoreMigrations`).
+ */
+export const LEGACY_MIGRATION_TABLE = 'event_store_migration'
+
 export const migrations: readonly Migration[] = [
   {
     version: 1,
+    id: '0001-events-streams-append',
     name: 'events, streams, append function, immutability and notification triggers',
     sql: /* sql */ `
 create table events (
@@ -288,6 +299,7 @@ create trigger events_notify
   },
   {
     version: 2,
+    id: '0002-notify-after-commit',
     name: 'drop the notification trigger: the store notifies after commit',
     sql: /* sql */ `
 -- A notifying transaction takes a cluster-wide lock at commit and holds it through the WAL flush, so every
@@ -304,44 +316,61 @@ drop function if exists event_store_notify();
 export const NOTIFY_CHANNEL = 'event_store_appended'
 
 /**
- * Applies the migrations not yet applied; safe to call from several processes at once and on every start.
- * Returns the versions it applied (empty when the schema was already current).
+ * `migrations` as kysely migrations. Each one first asks the legacy table: a version the old runner applied is
+ * already in the schema, so it is only recorded. That check runs inside kysely's migration transaction and under
+ * its advisory lock, so it is as safe against concurrent start-ups as the migrations themselves.
+ */
+export function eventStoreMigrations(): Record<string, KyselyMigration> {
+  return Object.fromEntries(
+    migrations.map((migration) => [
+      migration.id,
+      {
+        async up(db: Kysely<unknown>) {
+          if (await appliedByLegacyRunner(db, migration.version)) return
+          await sql.raw(migration.sql).execute(db)
+        },
+      },
+    ]),
+  )
+}
+
+async function appliedByLegacyRunner(db: Kysely<unknown>, version: number): Promise<boolean> {
+  // Asked first, apart: a statement naming a missing table fails at parse time and aborts the transaction.
+  const { rows: found } = await sql<{ table: string | null }>`select to_regclass(${LEGACY_MIGRATION_TABLE})::text as table`.execute(db)
+  if (!found[0]?.table) return false
+  const { rows } = await sql`select 1 from ${sql.table(LEGACY_MIGRATION_TABLE)} where version = ${version}`.execute(db)
+  return rows.length > 0
+}
+
+/**
+ * Applies the migrations not yet applied; safe to call from several processes at once and on every start (kysely
+ * runs them in one transaction under an advisory lock: a second process waits, then finds everything applied).
+ * Returns the versions it applied, recorded-only legacy ones included (empty when the schema was already current).
  *
  * @example
  * await migrateEventStore(pool)
  */
 export async function migrateEventStore(pool: pg.Pool): Promise<number[]> {
-  const client = await pool.connect()
+  // The pool is the caller's: kysely gets a view of it whose `end` does nothing.
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: { connect: () => pool.connect(), end: async () => undefined } }),
+  })
   try {
-    await client.query('begin')
-    try {
-      // Held until commit: a second process waits here, then sees the first one's work.
-      await client.query(`select pg_advisory_xact_lock(hashtextextended('event_store_migration', 0))`)
-      await client.query(`
-        create table if not exists event_store_migration (
-          version     integer primary key,
-          name        text not null,
-          applied_at  timestamptz not null default now()
-        )`)
-      const { rows } = await client.query<{ version: number }>('select version from event_store_migration')
-      const done = new Set(rows.map((r) => r.version))
-      const applied: number[] = []
-      for (const migration of migrations) {
-        if (done.has(migration.version)) continue
-        await client.query(migration.sql)
-        await client.query('insert into event_store_migration (version, name) values ($1, $2)', [
-          migration.version,
-          migration.name,
-        ])
-        applied.push(migration.version)
-      }
-      await client.query('commit')
-      return applied
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined)
-      throw error
-    }
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => eventStoreMigrations() },
+      migrationTableName: EVENT_STORE_MIGRATION_TABLE,
+      migrationLockTableName: EVENT_STORE_MIGRATION_LOCK_TABLE,
+      // Named, so kysely's "does the table exist" never finds another schema's copy.
+      ...(rows[0]?.schema ? { migrationTableSchema: rows[0].schema } : {}),
+    })
+    const { error, results } = await migrator.migrateToLatest()
+    // The error as pg raised it, unwrapped: the store maps an unreachable database to StoreUnavailableError by it.
+    if (error) throw error
+    const applied = new Set((results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName))
+    return migrations.filter((m) => applied.has(m.id)).map((m) => m.version)
   } finally {
-    client.release()
+    await db.destroy()
   }
 }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import closeWithGrace from 'close-with-grace'
 import { loadConfig, type Config } from '../config.js'
 import { ConfigError } from '../errors.js'
 import type { HttpServer } from '../http/server.js'
@@ -21,10 +22,19 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 const SHUTDOWN_DEADLINE_MS = 15_000
 
 /**
+ * What close-with-grace would also react to and we leave alone: the other signals keep Node's defaults (SIGUSR2
+ * and SIGQUIT belong to debuggers and tools), and `beforeExit` would turn a start-up failure's exit code 1 into 0.
+ */
+const NOT_HANDLED: closeWithGrace.AllEvents[] = ['SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGUSR2', 'beforeExit']
+
+class ShutdownFailed extends Error {}
+
+/**
  * Runs a service until a signal: loads the configuration (one line on stderr and exit code 1 when it is bad),
  * opens the runtime, builds the server, listens, announces the URL, and on SIGINT/SIGTERM/SIGHUP (or a crash)
- * shuts down in order — the server first (no new requests, in-flight ones finish), then the runtime (event
- * store, pool), then the embedded PostgreSQL.
+ * shuts down in order through close-with-grace — the server first (no new requests, in-flight ones finish), then
+ * the runtime (event store, pool), then the embedded PostgreSQL — within 15 s, exiting 0, or 1 after a crash, a
+ * failed step or the deadline. A second signal while shutting down exits 1 at once.
  *
  * @example
  * await serve({ service: 'command-api', build: buildServer })
@@ -42,36 +52,36 @@ export async function serve(options: ServeOptions): Promise<void> {
   let opening: Promise<Runtime> | undefined
   let runtime: Runtime | undefined
   let app: HttpServer | undefined
-  let stopping = false
-  const stop = async (reason: string, failed = false) => {
-    if (stopping) return
-    stopping = true
-    logger.info({ reason }, 'shutting down')
-    const deadline = setTimeout(() => {
-      logger.error('shutdown did not finish in time; exiting')
-      process.exit(1)
-    }, SHUTDOWN_DEADLINE_MS)
-    deadline.unref()
-    let code = failed ? 1 : 0
-    // A signal during start-up waits for the runtime being opened, so its PostgreSQL is not left behind.
-    const closeRuntime = async () => (runtime ?? (await opening?.catch(() => undefined)))?.close()
-    for (const close of [() => app?.close(), closeRuntime]) {
-      try {
-        await close()
-      } catch (error) {
-        code = 1
-        logger.error({ err: error }, 'error while shutting down')
+  const grace = closeWithGrace(
+    {
+      delay: SHUTDOWN_DEADLINE_MS,
+      skip: NOT_HANDLED,
+      // Everything is logged below, through pino; its own console logging would print a second, unstructured copy.
+      logger: false,
+      onTimeout: () => logger.error('shutdown did not finish in time; exiting'),
+      onSecondSignal: (signal) => logger.warn({ signal }, 'second signal while shutting down; exiting now'),
+      onSecondError: (error) => logger.fatal({ err: error }, 'uncaught exception while shutting down; exiting now'),
+    },
+    async ({ signal, err }) => {
+      // A crash still closes the server and stops the embedded PostgreSQL rather than leaving it orphaned.
+      if (err) logger.fatal({ err }, 'uncaught exception')
+      logger.info({ reason: signal ?? (err ? 'uncaughtException' : 'manual') }, 'shutting down')
+      let failed = false
+      // A signal during start-up waits for the runtime being opened, so its PostgreSQL is not left behind.
+      const closeRuntime = async () => (runtime ?? (await opening?.catch(() => undefined)))?.close()
+      for (const close of [() => app?.close(), closeRuntime]) {
+        try {
+          await close()
+        } catch (error) {
+          failed = true
+          logger.error({ err: error }, 'error while shutting down')
+        }
       }
-    }
-    logger.info('stopped')
-    process.exit(code)
-  }
-  for (const signal of SIGNALS) process.on(signal, () => void stop(signal))
-  // A crash still closes the server and stops the embedded PostgreSQL rather than leaving it orphaned.
-  process.on('uncaughtException', (error) => {
-    logger.fatal({ err: error }, 'uncaught exception')
-    void stop('uncaughtException', true)
-  })
+      logger.info('stopped')
+      // close-with-grace exits 1 when this rejects, 0 when it resolves (1 anyway after a crash).
+      if (failed) throw new ShutdownFailed()
+    },
+  )
 
   try {
     opening = openRuntime(config, { logger })
@@ -79,6 +89,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     app = await options.build(config, runtime)
     await app.listen({ port: config.port, host: config.host })
   } catch (error) {
+    grace.uninstall()
     logger.error({ err: error }, 'start-up failed')
     await app?.close().catch(() => undefined)
     await runtime?.close().catch(() => undefined)

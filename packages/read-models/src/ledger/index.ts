@@ -1,7 +1,7 @@
 /**
  * The ledger read side (DESIGN §6): the projection that builds the RFC 6962 tree in PostgreSQL, the worker that
- * signs and publishes tree heads, the proof queries the HTTP API serves, and the replay `cli audit`/`cli verify`
- * run.
+ * signs and publishes tree heads, and the proof queries the HTTP API serves. The replay that `cli audit` and
+ * `cli verify` run needs no database and is `@pc/ledger`'s (`LedgerReplay`).
  *
  * @example
  * const signer = await loadOrCreateSigningKey({ pem: env.LEDGER_SIGNING_KEY, dataDir, log })
@@ -55,15 +55,3 @@ export {
   ConsistencyProofQuery,
   ConsistencyProofResponse,
 } from './ledger.schemas.js'
-export {
-  LedgerReplay,
-  describeFinding,
-  leafHashOfEvent,
-  type ReplayEvent,
-  type ReplayOptions,
-  type ReplayResult,
-  type ReferenceLeaf,
-  type HeadToCheck,
-  type EventRef,
-  type Finding,
-} from './ledger.replay.js'

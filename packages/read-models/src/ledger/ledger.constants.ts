@@ -1,16 +1,8 @@
 /** The projection that builds the tree; keys its checkpoint row and its lease. */
 export const LEDGER_PROJECTION = 'ledger'
 
-/**
- * The stream signed tree heads are appended to (DESIGN §4). Its own events are NOT leaves of the tree: a head is
- * signed over the tree, so a head that became a leaf would change the tree it describes and call for another
- * head — a feedback loop that never settles. The heads are chained and stored like any event, and verifiers check
- * each one against the tree instead.
- */
-export const LEDGER_CHECKPOINT_STREAM = 'ledger-checkpoints'
-
-/** The event type of a head in `ledger-checkpoints`; its data is the `SignedTreeHead`. */
-export const TREE_HEAD_SIGNED = 'TreeHeadSigned'
+// Verifiers need these with no database, so they are the ledger package's; the read side re-exports them.
+export { LEDGER_CHECKPOINT_STREAM, TREE_HEAD_SIGNED } from '@pc/ledger'
 
 /** The actor of ledger-made events. */
 export const LEDGER_ACTOR = Object.freeze({ id: 'system:ledger', roles: Object.freeze([]) as readonly string[] })

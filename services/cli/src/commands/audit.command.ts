@@ -3,22 +3,29 @@ import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { EventStore } from '@pc/event-store'
 import { openRuntime } from '@pc/platform'
-import { keyIdOf, loadPublicKeyPem, toHex, treeRoot, type SignedTreeHead } from '@pc/ledger'
 import {
   LEDGER_CHECKPOINT_STREAM,
   LedgerReplay,
   TREE_HEAD_SIGNED,
   describeFinding,
+  keyIdOf,
+  loadPublicKeyPem,
+  toHex,
+  treeRoot,
+  type Finding,
+  type HeadToCheck,
+  type SignedTreeHead,
+} from '@pc/ledger'
+import {
   ledgerSubtreeSource,
   ledgerTreeSize,
   readHeads,
   readLeaves,
   readPublicKeys,
   signedHeadOf,
-  type Finding,
-  type HeadToCheck,
   type LedgerDb,
 } from '@pc/read-models/ledger'
+import { startProgress, type Progress } from '../progress/progress.js'
 import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**
@@ -37,6 +44,8 @@ export interface AuditOptions {
    * the database being audited; pass the key you got from the committee or the deployment to rule that out.
    */
   publicKeyPems?: readonly string[]
+  /** Told as events are replayed. */
+  progress?: Progress
 }
 
 export interface AuditResult {
@@ -64,7 +73,9 @@ export async function auditStore(options: AuditOptions): Promise<AuditResult> {
 
   // Heads before the size: every head read then covers leaves the size includes (a head commits with its leaves).
   const heads: HeadToCheck[] = (await readHeads(db)).map((h) => ({ head: signedHeadOf(h), source: 'ledger_heads' }))
+  let checkpointEvents = 0
   for await (const event of store.readStream(LEDGER_CHECKPOINT_STREAM)) {
+    checkpointEvents++
     if (event.type !== TREE_HEAD_SIGNED) continue
     heads.push({ head: event.data as unknown as SignedTreeHead, source: `${LEDGER_CHECKPOINT_STREAM}@${event.revision}` })
   }
@@ -77,7 +88,13 @@ export async function auditStore(options: AuditOptions): Promise<AuditResult> {
     requireKnownKey: () => true,
     reference: readLeaves(db, { to: ledgerSize }),
   })
-  for await (const event of store.readAll()) await replay.add(event)
+  // The log is the ledger's leaves and the heads' stream, but for what the projector has not applied yet.
+  const total = Number(ledgerSize) + checkpointEvents
+  let events = 0
+  for await (const event of store.readAll()) {
+    await replay.add(event)
+    options.progress?.update(++events, total)
+  }
   const result = await replay.finish()
 
   const findings = [...result.findings]
@@ -109,17 +126,16 @@ export async function auditStore(options: AuditOptions): Promise<AuditResult> {
   }
 }
 
-/** `pnpm cli audit [--public-key <pem>]…` */
 export const auditCommand: CliCommand = {
   name: 'audit',
   summary: 'check the live store against the ledger: chains, tree, every signed head; report the first divergence',
-  usage: 'audit [--public-key <public-key.pem>]…',
+  usage: 'audit [--public-key <public-key.pem>]… [--quiet]',
   async run(args, io) {
     let values
     try {
       ;({ values } = parseArgs({
         args,
-        options: { 'public-key': { type: 'string', multiple: true } },
+        options: { 'public-key': { type: 'string', multiple: true }, quiet: { type: 'boolean', short: 'q' } },
         strict: true,
         allowPositionals: false,
       }))
@@ -131,12 +147,20 @@ export const auditCommand: CliCommand = {
     if (!config) return 1
     const publicKeyPems = values['public-key'] ? await Promise.all(values['public-key'].map((f) => readFile(f, 'utf8'))) : undefined
     const runtime = await openRuntime(config)
+    const progress = startProgress({ label: 'audit', sink: io.progress, quiet: values.quiet === true })
     try {
-      const result = await auditStore({ store: runtime.eventStore, db: runtime.db, ...(publicKeyPems && { publicKeyPems }) })
+      const result = await auditStore({
+        store: runtime.eventStore,
+        db: runtime.db,
+        progress,
+        ...(publicKeyPems && { publicKeyPems }),
+      })
+      progress.finish()
       if (result.ok) io.out(result.summary)
       else io.err(result.summary)
       return result.exitCode
     } finally {
+      progress.finish()
       await runtime.close()
     }
   },

@@ -1,10 +1,13 @@
 import { ConfigError, loadConfig, type Config } from '@pc/platform'
+import type { ProgressSink } from '../progress/progress.js'
 
 /** Where a command writes and what environment it reads; tests pass their own. */
 export interface CliIo {
   env: Readonly<Record<string, string | undefined>>
   out(line: string): void
   err(line: string): void
+  /** Where long commands draw their progress (the process's stderr); none: they draw nothing. */
+  progress?: ProgressSink
 }
 
 /**

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { contexts } from '@pc/contexts'
 import type { EventStore, JsonObject, RecordedEvent } from '@pc/event-store'
 import { openRuntime } from '@pc/platform'
-import { toHex, type SignedTreeHead } from '@pc/ledger'
+import { exportFiles, toHex, type ExportedLeaf, type ExportedProof, type SignedTreeHead } from '@pc/ledger'
 import {
   findLeavesByEventIds,
   inclusionProof,
@@ -15,12 +15,14 @@ import {
   signedHeadOf,
   type LedgerDb,
 } from '@pc/read-models/ledger'
+import { estimateLogSize } from '../progress/log-size.js'
+import { startProgress, type Progress } from '../progress/progress.js'
 import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**
  * `cli export`: stored events as JSON lines, with what an offline verifier needs alongside.
  *
- * Files (for `--out log.jsonl`):
+ * Files (for `--out log.jsonl`; `exportFiles` in `@pc/ledger` names them, and its verifier reads them):
  * - `log.jsonl`: one event per line, exactly as stored — `{ eventId, streamId, revision, position, type,
  *   schemaVersion, data, metadata, recordedAt }`, revision and position as decimal strings. `--all` writes the
  *   log in delivery order (the order of the ledger's leaves), a stream in revision order.
@@ -44,36 +46,6 @@ export interface ExportedEvent {
   data: JsonObject
   metadata: RecordedEvent['metadata']
   recordedAt: string
-}
-
-/** The ledger's record of one leaf (`.leaves.jsonl`). */
-export interface ExportedLeaf {
-  leafIndex: string
-  eventId: string
-  streamId: string
-  revision: string
-  position: string
-  leafHash: string
-}
-
-/** An inclusion proof of one exported event (`.proofs.jsonl`). */
-export interface ExportedProof {
-  eventId: string
-  leafIndex: string
-  treeSize: string
-  leafHash: string
-  auditPath: string[]
-}
-
-/** The files that go with an export at `out`. */
-export function exportFiles(out: string) {
-  return {
-    events: out,
-    head: `${out}.head.json`,
-    publicKey: `${out}.pub.pem`,
-    leaves: `${out}.leaves.jsonl`,
-    proofs: `${out}.proofs.jsonl`,
-  }
 }
 
 export function toExportedEvent(e: RecordedEvent): ExportedEvent {
@@ -102,6 +74,8 @@ export interface ExportOptions {
   /** A head to write instead of the database's latest. */
   head?: SignedTreeHead
   publicKeyPem?: string
+  /** Told as events are written. */
+  progress?: Progress
 }
 
 export interface ExportResult {
@@ -136,9 +110,15 @@ export async function exportEvents(options: ExportOptions): Promise<ExportResult
   const out = createWriteStream(files.events, { encoding: 'utf8' })
   try {
     const source = options.all ? options.store.readAll() : options.store.readStream(options.stream!)
+    const total = !options.all
+      ? await streamLength(options.store, options.stream!)
+      : options.db
+        ? await estimateLogSize(options.store, options.db)
+        : undefined
     for await (const event of source) {
       await writeLine(out, JSON.stringify(toExportedEvent(event)))
       count++
+      options.progress?.update(count, total)
       if (!options.all) streamEventIds.push(event.eventId)
     }
   } finally {
@@ -163,6 +143,11 @@ export async function exportEvents(options: ExportOptions): Promise<ExportResult
     `exported ${count} events of ${what} to ${files.events}` +
     (head ? `, with the signed head of tree size ${head.treeSize}` : ', without a signed head (none given or signed yet)')
   return { events: count, head, files: written, summary }
+}
+
+async function streamLength(store: EventStore, streamId: string): Promise<number> {
+  for await (const last of store.readStream(streamId, { direction: 'backwards', maxCount: 1 })) return Number(last.revision + 1n)
+  return 0
 }
 
 function signedHeadFrom(head: SignedTreeHead | undefined): SignedTreeHead | undefined {
@@ -219,17 +204,21 @@ async function close(out: WriteStream): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))
 }
 
-/** `pnpm cli export (--stream <id> | --all) --out <file.jsonl>` */
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'write a stream or the whole log as JSON lines, with the signed head and public key alongside',
-  usage: 'export (--stream <stream id> | --all) --out <file.jsonl>',
+  usage: 'export (--stream <stream id> | --all) --out <file.jsonl> [--quiet]',
   async run(args, io) {
     let values
     try {
       ;({ values } = parseArgs({
         args,
-        options: { stream: { type: 'string' }, all: { type: 'boolean' }, out: { type: 'string' } },
+        options: {
+          stream: { type: 'string' },
+          all: { type: 'boolean' },
+          out: { type: 'string' },
+          quiet: { type: 'boolean', short: 'q' },
+        },
         strict: true,
         allowPositionals: false,
       }))
@@ -249,16 +238,20 @@ export const exportCommand: CliCommand = {
     const config = configOrReport(io)
     if (!config) return 1
     const runtime = await openRuntime(config)
+    const progress = startProgress({ label: 'export', sink: io.progress, quiet: values.quiet === true })
     try {
       const result = await exportEvents({
         store: runtime.eventStore,
         db: runtime.db,
         out: values.out,
         ...(values.all ? { all: true } : { stream: values.stream! }),
+        progress,
       })
+      progress.finish()
       io.out(result.summary)
       return 0
     } finally {
+      progress.finish()
       await runtime.close()
     }
   },

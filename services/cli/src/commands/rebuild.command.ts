@@ -9,6 +9,8 @@ import {
   selectProjections,
   type Projection,
 } from '@pc/read-models'
+import { estimateLogSize } from '../progress/log-size.js'
+import { startProgress } from '../progress/progress.js'
 import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**
@@ -20,13 +22,18 @@ import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 export const rebuildCommand: CliCommand = {
   name: 'rebuild',
   summary: 'rebuild read models from the event log (fresh tables, swapped in when caught up)',
-  usage: 'rebuild <projection>... | --all',
+  usage: 'rebuild (<projection>... | --all) [--quiet]',
   async run(args, io) {
     const known = contextProjections(contexts)
     const usage = `usage: pnpm cli ${rebuildCommand.usage}\nprojections: ${known.map((p) => p.name).join(', ')}`
     let parsed
     try {
-      parsed = parseArgs({ args, options: { all: { type: 'boolean' } }, strict: true, allowPositionals: true })
+      parsed = parseArgs({
+        args,
+        options: { all: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+        strict: true,
+        allowPositionals: true,
+      })
     } catch (error) {
       io.err(`rebuild: ${(error as Error).message}\n${usage}`)
       return USAGE_ERROR
@@ -50,9 +57,18 @@ export const rebuildCommand: CliCommand = {
     // A pinned session for the rebuild locks, one per projection for the batches written side by side (the swap
     // takes one), one for the bookkeeping; `--all` with more projections than that just queues its batches.
     const db = createReadModelDatabase({ connectionString: runtime.databaseUrl, max: 8, applicationName: 'pc-cli-rebuild' })
+    const progress = startProgress({ label: 'rebuild', sink: io.progress, quiet: values.quiet === true })
     try {
       await migrateReadModels(db)
-      const results = await rebuildProjections({ db, store: runtime.eventStore, projections, logger: runtime.logger })
+      const total = await estimateLogSize(runtime.eventStore, db)
+      const results = await rebuildProjections({
+        db,
+        store: runtime.eventStore,
+        projections,
+        logger: runtime.logger,
+        onProgress: (events) => progress.update(events, total),
+      })
+      progress.finish()
       for (const r of results) {
         io.out(`rebuilt ${r.projection}: ${r.events} events in ${(r.durationMs / 1000).toFixed(1)} s, at position ${r.checkpoint.position}`)
       }
@@ -62,6 +78,7 @@ export const rebuildCommand: CliCommand = {
       io.err(`rebuild: ${error.message}; try again when it has finished`)
       return 1
     } finally {
+      progress.finish()
       await db.destroy()
       await runtime.close()
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
-import { DuplicateEventIdError, WrongExpectedRevisionError } from './errors.js'
+import { DuplicateEventIdError, WrongExpectedRevisionError } from '@pc/event-store'
 import {
   checkpointFromString,
   checkpointToString,
@@ -14,7 +14,7 @@ import {
   type JsonObject,
   type NewEvent,
   type Subscription,
-} from './types.js'
+} from '@pc/event-store'
 
 /**
  * The event store contract (DESIGN §3): the same cases against every adapter, so PostgreSQL, the in-memory store

@@ -1,22 +1,11 @@
 import type { KeyObject } from 'node:crypto'
-import {
-  ChainVerifier,
-  EMPTY_FRONTIER,
-  appendLeaf,
-  frontierRoot,
-  isHashHex,
-  leafHash,
-  leafInputOfEventHash,
-  nodeHash,
-  toHex,
-  verifyTreeHead,
-  type ChainFailure,
-  type Frontier,
-  type Hash,
-  type HashableEvent,
-  type SignedTreeHead,
-} from '@pc/ledger'
-import { LEDGER_CHECKPOINT_STREAM } from './ledger.constants.js'
+import { ChainVerifier, isHashHex } from '../hash.js'
+import type { ChainFailure, HashableEvent } from '../hash.js'
+import { LEDGER_CHECKPOINT_STREAM } from '../ledger-stream.js'
+import { EMPTY_FRONTIER, appendLeaf, frontierRoot, leafHash, leafInputOfEventHash, nodeHash, toHex } from '../merkle.js'
+import type { Frontier, Hash } from '../merkle.js'
+import { verifyTreeHead } from '../tree-head.js'
+import type { SignedTreeHead } from '../tree-head.js'
 
 /** An event as the replay needs it (a `RecordedEvent` fits). */
 export interface ReplayEvent extends HashableEvent {

@@ -1,0 +1,14 @@
+export { exportFiles, type ExportedLeaf, type ExportedProof } from './export-files.js'
+export { verifyExport, type VerifyOptions, type VerifyResult } from './export-verifier.js'
+export {
+  LedgerReplay,
+  describeFinding,
+  leafHashOfEvent,
+  type ReplayEvent,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReferenceLeaf,
+  type HeadToCheck,
+  type EventRef,
+  type Finding,
+} from './ledger.replay.js'

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildStack } from '@pc/cli'
 import { contextOfEventType, contextProjections, contextReactors, contexts, contextWatchers } from '@pc/contexts'
-import { CaseEventTypes, DisclosureEventTypes, MediationEventTypes, UnknownEventTypeError } from '@pc/contracts'
+import { CaseEventTypes, DisclosureEventTypes, MediationEventTypes, SubjectEventTypes, UnknownEventTypeError } from '@pc/contracts'
 import { createMemoryEventStore } from '@pc/event-store'
 import { loadConfig, openRuntime } from '@pc/platform'
 import { testDatabase } from '@pc/postgres/testing'
@@ -22,7 +22,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 t.test('the registered contexts', async (t) => {
   const names = contexts.map((c) => c.name)
   t.comment(`contexts: ${names.join(', ')}`)
-  t.same(names, ['cases', 'mediation', 'disclosures', 'ledger'])
+  t.same(names, ['cases', 'mediation', 'disclosures', 'subjects', 'ledger'])
   t.equal(new Set(names).size, names.length, 'names are unique')
   for (const context of contexts) {
     t.ok(context.description.length > 20, `${context.name} describes itself`)
@@ -33,7 +33,7 @@ t.test('the registered contexts', async (t) => {
 })
 
 t.test('every stored event type belongs to exactly one context, whose codec reads it', async (t) => {
-  const known = [...Object.keys(CaseEventTypes), ...Object.keys(MediationEventTypes), ...Object.keys(DisclosureEventTypes), TREE_HEAD_SIGNED]
+  const known = [...Object.keys(CaseEventTypes), ...Object.keys(MediationEventTypes), ...Object.keys(DisclosureEventTypes), ...Object.keys(SubjectEventTypes), TREE_HEAD_SIGNED]
   for (const type of known) {
     const owners = contexts.filter((c) => c.eventTypes.includes(type))
     t.equal(owners.length, 1, `${type} has one owner`)

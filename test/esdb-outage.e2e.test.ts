@@ -60,7 +60,7 @@ t.test('EventStoreDB outage: 503 while down, then commands and projections resum
   t.teardown(() => projector.stop())
 
   const app: HttpServer = await createHttpServer(config, runtime)
-  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config })
+  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config, vault: runtime.vault })
   t.teardown(() => app.close())
   const authorization = `Bearer ${await signToken(SECRET, { sub: 'staff-1', roles: ['staff'] })}`
   const db = createReadModelDatabase({ connectionString: url, max: 2 })

@@ -21,7 +21,7 @@ const compose = parse(readFileSync(file, 'utf8'), { merge: true }) as { services
 const services = compose.services
 const APPS = ['command-api', 'query-api', 'projector'] as const
 /** What the developer exports before `docker compose up` (the compose file refuses to start without it). */
-const SHELL = { JWT_SECRET: 'x'.repeat(48) }
+const SHELL = { JWT_SECRET: 'x'.repeat(48), PII_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }
 
 /** Resolves `${NAME}`, `${NAME:-default}` and `${NAME:?message}` the way docker compose does. */
 function interpolate(value: string, shell: Record<string, string>): string {
@@ -82,7 +82,7 @@ t.test('each service: built here, started by its package, wired by env variables
     )
     t.same(
       Object.keys(environment).sort(),
-      ['DATABASE_URL', 'EVENTSTORE_URL', 'HOST', 'JWT_SECRET', 'LOG_LEVEL', 'PORT'],
+      ['DATABASE_URL', 'EVENTSTORE_URL', 'HOST', 'JWT_SECRET', 'LOG_LEVEL', 'PII_MASTER_KEY', 'PORT'],
       `${app}: the variables it is given`,
     )
     const config = loadConfig(environment) // throws, naming the variable, if the schema refuses any of them
@@ -96,9 +96,11 @@ t.test('each service: built here, started by its package, wired by env variables
   }
 })
 
-t.test('compose refuses to start without JWT_SECRET rather than run with a known key', async (t) => {
+t.test('compose refuses to start without JWT_SECRET or PII_MASTER_KEY rather than run with a known or split key', async (t) => {
   const secret = services['command-api']!.environment!.JWT_SECRET!
   t.throws(() => interpolate(secret, {}), /JWT_SECRET is required/)
+  const master = services['command-api']!.environment!.PII_MASTER_KEY!
+  t.throws(() => interpolate(master, {}), /PII_MASTER_KEY is required/)
 })
 
 t.test('the Dockerfile installs from the lockfile and the services start without a build step', async (t) => {

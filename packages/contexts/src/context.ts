@@ -1,11 +1,28 @@
 import type { CommandActor, Decider } from '@pc/domain'
 import type { EventCodec, EventStore } from '@pc/event-store'
-import type { Config } from '@pc/platform'
+import type { Config, Role } from '@pc/platform'
+import type { PersonalDataVault } from '@pc/personal-data'
 import type { LedgerProjectionOptions, Projection } from '@pc/read-models'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import type { DeadlineWatcher } from './kit/deadline-watcher.js'
 import type { QueryDeps } from './kit/query-deps.js'
+
+/** What a command spec's `prepare` may use: the edge's I/O, before anything is decided. */
+export interface CommandServices {
+  /** Seals personal fields for their data subject (DESIGN §7); forgets subjects. */
+  readonly vault: PersonalDataVault
+}
+
+/** What a spec is given about the request (validated params and body, the caller, new ids). */
+export interface CommandInput<Params = unknown, Body = unknown> {
+  id: string
+  params: Params
+  body: Body
+  actor: CommandActor
+  /** Deterministic under an Idempotency-Key. */
+  newId: () => string
+}
 
 /**
  * One command route of a context, as data (DESIGN §5): the command API turns every spec of every context into a
@@ -20,27 +37,47 @@ export interface CommandSpec<Command, State> {
   /** Path under `/v1` (`/cases/:id/assign`). */
   readonly url: string
   readonly summary: string
+  /**
+   * Who may send it at all, checked before the body is even validated (403): a caller without one of these roles
+   * learns nothing of the route's shape. Finer rules (a resident's own case) stay the decider's. Default: anyone
+   * authenticated.
+   */
+  readonly roles?: readonly Role[]
   readonly params?: z.ZodType
   readonly body: z.ZodType
   /** 201 for a command that creates its stream, else 200. */
   readonly status?: 200 | 201
   /** The aggregate's id, answered as `id`. `newId` is deterministic under an Idempotency-Key. */
   id(input: { params: unknown; body: unknown; newId: () => string }): string
-  command(input: { id: string; params: unknown; body: unknown; actor: CommandActor; newId: () => string }): Command
+  /**
+   * Work at the edge before the command is built, after the caller was authenticated: sealing the body's
+   * personal fields, so the decider (and every event) only ever holds envelopes. Its result is `prepared`.
+   */
+  prepare?(input: CommandInput, services: CommandServices): Promise<unknown>
+  command(input: CommandInput & { prepared: unknown }): Command
   /** Fields added to the answer, from the state after the command. Remembered with it, so a replay has them. */
   readonly answer?: { readonly schema: z.ZodRawShape; from(input: { command: Command; state: State }): Record<string, unknown> }
 }
 
 /** A command spec with its own params and body types, checked where it is written. */
-export interface TypedCommandSpec<Params extends z.ZodType, Body extends z.ZodType, Command, State, Answer extends z.ZodRawShape> {
+export interface TypedCommandSpec<
+  Params extends z.ZodType,
+  Body extends z.ZodType,
+  Command,
+  State,
+  Answer extends z.ZodRawShape,
+  Prepared,
+> {
   readonly operationId: string
   readonly url: string
   readonly summary: string
+  readonly roles?: readonly Role[]
   readonly params?: Params
   readonly body: Body
   readonly status?: 200 | 201
   id(input: { params: z.output<Params>; body: z.output<Body>; newId: () => string }): string
-  command(input: { id: string; params: z.output<Params>; body: z.output<Body>; actor: CommandActor; newId: () => string }): Command
+  prepare?(input: CommandInput<z.output<Params>, z.output<Body>>, services: CommandServices): Promise<Prepared>
+  command(input: CommandInput<z.output<Params>, z.output<Body>> & { prepared: Prepared }): Command
   readonly answer?: {
     readonly schema: Answer
     from(input: { command: Command; state: State }): z.output<z.ZodObject<Answer>>
@@ -56,8 +93,8 @@ export interface TypedCommandSpec<Params extends z.ZodType, Body extends z.ZodTy
  * spec({ operationId: 'holdCase', url: '/cases/:id/hold', params: CaseParams, body: HoldCaseBody, … })
  */
 export function commandSpecs<Command, State>() {
-  return <Params extends z.ZodType, Body extends z.ZodType, Answer extends z.ZodRawShape = Record<never, never>>(
-    spec: TypedCommandSpec<Params, Body, Command, State, Answer>,
+  return <Params extends z.ZodType, Body extends z.ZodType, Answer extends z.ZodRawShape = Record<never, never>, Prepared = undefined>(
+    spec: TypedCommandSpec<Params, Body, Command, State, Answer, Prepared>,
   ): CommandSpec<Command, State> => spec
 }
 

@@ -4,13 +4,14 @@ import { cases } from './cases/cases.context.js'
 import { disclosures } from './disclosures/disclosures.context.js'
 import { ledger } from './ledger/ledger.context.js'
 import { mediation } from './mediation/mediation.context.js'
+import { subjects } from './subjects/subjects.context.js'
 import type { Projection } from '@pc/read-models'
 
 /**
  * Every bounded context, one line each: the one list the services iterate. Add a context here and it has its
  * routes, projections, reactors, watchers, OpenAPI tag and export prefix.
  */
-export const contexts: readonly AnyContext[] = Object.freeze([cases, mediation, disclosures, ledger])
+export const contexts: readonly AnyContext[] = Object.freeze([cases, mediation, disclosures, subjects, ledger])
 
 /** Every read model of the given contexts: what the projector runs and `cli rebuild --all` rebuilds. */
 export function contextProjections(list: readonly AnyContext[], deps: ProjectionDeps = {}): Projection[] {

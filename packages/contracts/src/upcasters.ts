@@ -34,11 +34,17 @@ export class UnsupportedSchemaVersionError extends Error {
 
 /**
  * Case upcasters.
+ * - `CaseReported` 1 → 2: version 1 held the reporter's contact in clear. It cannot be sealed on the way out (an
+ *   upcaster has no keys) and, being in clear in an immutable log, it could never be forgotten: it reads as no
+ *   contact. (Nothing showed it before either: the read models dropped it.)
  * - `CaseEscalated` 1 → 2: version 1 had only `reason` and `level`, from the time every escalation was made by a
  *   person; version 2 adds `source` (`manual` | `sla`) and the breached `clock` when the SLA worker escalates on
  *   its own. A version-1 escalation was therefore manual and about no clock.
  */
 export const caseUpcasters = {
+  CaseReported: {
+    1: (data) => ({ ...data, reporter: null }),
+  },
   CaseEscalated: {
     1: (data) => ({ ...data, source: 'manual', clock: null }),
   },

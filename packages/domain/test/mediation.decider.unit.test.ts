@@ -35,6 +35,7 @@ import {
   Story,
   watch,
 } from './support/mediation-fixtures.js'
+import { sealedForTest } from '@pc/testing/personal'
 
 type Test = Tap.Test
 
@@ -64,8 +65,8 @@ t.test('open', async (t) => {
         mediationId: MEDIATION_ID,
         mediatorId: people.mediator.id,
         parties: [
-          { partyId: people.complainant.id, role: 'complainant', unit: '3-1-201', contact: { name: NAMES.complainant } },
-          { partyId: people.respondent.id, role: 'respondent', unit: '3-1-301', contact: { name: NAMES.respondent } },
+          { partyId: people.complainant.id, role: 'complainant', unit: '3-1-201', contact: sealedForTest(people.complainant.id, NAMES.complainant) },
+          { partyId: people.respondent.id, role: 'respondent', unit: '3-1-301', contact: sealedForTest(people.respondent.id, NAMES.respondent) },
         ],
         rightsNoticeGiven: true,
         deadlineDays: 30,

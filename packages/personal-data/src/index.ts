@@ -23,6 +23,8 @@ export {
   masterKeyFile,
   masterKeyOf,
   newMasterKey,
-  writeMasterKeyFile,
+  readMasterKeyFrom,
+  stageMasterKeyFile,
+  type StagedMasterKeyFile,
   type MasterKey,
 } from './master-key.js'

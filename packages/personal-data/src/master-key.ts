@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { KEY_BYTES, keyFingerprint } from './crypto.js'
 
@@ -68,13 +68,36 @@ export async function ensureMasterKey(options: { piiMasterKey: Buffer | undefine
   }
 }
 
-/** Replaces the generated key file (after a rotation), atomically. */
-export async function writeMasterKeyFile(dataDir: string, key: Buffer): Promise<string> {
+/** A new key file written beside the current one, put in its place only when the rotation committed. */
+export interface StagedMasterKeyFile {
+  readonly file: string
+  /** Moves the new key into place (atomically: a rename). */
+  commit(): Promise<void>
+  /** Drops the new key (the rotation failed; the current file still opens the store). */
+  discard(): Promise<void>
+}
+
+/**
+ * Stages a replacement for the generated key file (`cli rotate-master-key`). Written before the data keys are
+ * re-wrapped, so the new key is on disk when they are: a crash between the two leaves `pii-master-key.next`
+ * holding the key that opens them.
+ */
+export async function stageMasterKeyFile(dataDir: string, key: Buffer): Promise<StagedMasterKeyFile> {
   const file = masterKeyFile(dataDir)
   const next = `${file}.next`
   await writeFile(next, `${encodeMasterKey(key)}\n`, { mode: 0o600 })
-  await rename(next, file)
-  return file
+  return {
+    file,
+    commit: () => rename(next, file),
+    discard: () => rm(next, { force: true }),
+  }
+}
+
+/** Reads a master key from a file (base64 of 32 bytes), as `cli rotate-master-key --new-key-file` is given it. */
+export async function readMasterKeyFrom(file: string): Promise<Buffer> {
+  const key = await readMasterKeyFile(file)
+  if (!key) throw new Error(`${file} does not exist or is empty`)
+  return key
 }
 
 async function readMasterKeyFile(file: string): Promise<Buffer | undefined> {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { caseDecider, DEFAULT_SLA_POLICY, isOpen, slaClocks, type CaseCommand, type CaseState, type CommandActor } from '@pc/domain'
+import { caseDecider, caseEventCodec, DEFAULT_SLA_POLICY, isOpen, slaClocks, type CaseCommand, type CaseState, type CommandActor } from '@pc/domain'
 import type { DeliveredEvent } from '@pc/event-store'
 import {
   CASE_STREAMS,
@@ -17,6 +17,7 @@ import {
 import { appendHistories, generateCaseHistories, type GeneratedCase } from './support/case-history.js'
 import { newEvent } from './support/events.js'
 import { harness, rows } from './support/harness.js'
+import { sealedForTest } from '@pc/testing/personal'
 
 const NAMES = caseProjections.map((p) => p.name)
 
@@ -63,11 +64,12 @@ t.test('the closed loop, as every case read model shows it', async (t) => {
   const run = async (command: CaseCommand, minutes: number) => {
     const events = caseDecider.decide(command, state, { now: at(minutes), slaPolicy: DEFAULT_SLA_POLICY })
     state = events.reduce(caseDecider.evolve, state)
-    const stored = events.map((e) => ({ ...newEvent(e.type), type: e.type, schemaVersion: e.type === 'CaseEscalated' ? 2 : 1, data: e.data as never, metadata: { ...newEvent(e.type).metadata, actor: { id: command.actor.id, roles: [...command.actor.roles] } } }))
+    // The codec writes each type's latest schema version, as the command handler does.
+    const stored = events.map((e) => ({ ...newEvent(e.type), ...caseEventCodec.toStored(e), metadata: { ...newEvent(e.type).metadata, actor: { id: command.actor.id, roles: [...command.actor.roles] } } }))
     const result = await h.store.append(`case-${caseId}`, stored, { expectedRevision: revision })
     revision = result.nextExpectedRevision
   }
-  await run({ type: 'report', caseId, actor: resident, data: { kind: 'repair', category: 'lift', title: 'Lift stuck', description: 'Between floors 3 and 4', channel: 'app', priority: 'high', location: { building: 'B2', unit: '301' }, reporter: { name: '王女士', phone: '138 0000 0000' } } }, 0)
+  await run({ type: 'report', caseId, actor: resident, data: { kind: 'repair', category: 'lift', title: 'Lift stuck', description: 'Between floors 3 and 4', channel: 'app', priority: 'high', location: { building: 'B2', unit: '301' }, reporter: sealedForTest(resident.id) } }, 0)
   await run({ type: 'acknowledge', data: { note: 'On it' }, actor: staff }, 20)
   await run({ type: 'assign', data: { assigneeId: 'tech-7', team: 'lifts' }, actor: staff }, 30)
   await run({ type: 'note', data: { body: 'Engineer on site', visibility: 'public' }, actor: staff }, 60)

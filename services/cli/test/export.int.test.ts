@@ -125,7 +125,7 @@ t.test('export command line', async (t) => {
   t.equal(await exportCommand.run(['--all'], io), 2, '--out is required')
   t.equal(await exportCommand.run(['--all', '--stream', 'case-1', '--out', 'x'], io), 2, 'not both --all and --stream')
   t.equal(await exportCommand.run(['--stream', 'orders-1', '--out', 'x'], io), 2, 'a stream no context writes')
-  t.match(errors.at(-1), /orders-1 is no stream of this system; streams start with case-, disclosure-, ledger-checkpoints/)
+  t.match(errors.at(-1), /orders-1 is no stream of this system; streams start with case-, disclosure-, subject-, ledger-checkpoints/)
   const out = join(s.dir, 'cli.jsonl')
   t.equal(await exportCommand.run(['--stream', 'case-0', '--out', out], io), 0, errors.join('\n'))
   t.match(output.at(-1), /exported 2 events of stream case-0 .* with the signed head of tree size 4/)

@@ -1,5 +1,6 @@
 import { contexts as allContexts, type AnyContext } from '@pc/contexts'
 import type { EventStore } from '@pc/event-store'
+import type { PersonalDataVault } from '@pc/personal-data'
 import { requireAuthentication, type Config, type DatabaseTables } from '@pc/platform'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Kysely } from 'kysely'
@@ -19,6 +20,8 @@ export interface CommandAppOptions {
   db: Kysely<DatabaseTables>
   store: EventStore
   config: Config
+  /** Seals the personal fields of commands (DESIGN §7). */
+  vault: PersonalDataVault
   /** Default: every context (`@pc/contexts`). */
   contexts?: readonly AnyContext[]
 }
@@ -33,7 +36,7 @@ export const commandApp: FastifyPluginAsyncZod<CommandAppOptions> = async (app, 
   await migrateCommandApi(options.db)
   app.decorate('commandStreams', new CommandStreams())
   app.addHook('onClose', async () => app.commandStreams.clear())
-  const deps = { db: options.db, store: options.store, config: options.config, streams: app.commandStreams }
+  const deps = { db: options.db, store: options.store, config: options.config, vault: options.vault, streams: app.commandStreams }
   await app.register(
     async (v1) => {
       requireAuthentication(v1)

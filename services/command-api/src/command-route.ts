@@ -11,7 +11,8 @@ import {
   type EventStore,
   type HandleResult,
 } from '@pc/event-store'
-import { actorOf, type Config, type DatabaseTables } from '@pc/platform'
+import type { PersonalDataVault } from '@pc/personal-data'
+import { actorOf, requireRoles, type Config, type DatabaseTables } from '@pc/platform'
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -40,6 +41,8 @@ export interface CommandRouteDeps {
   db: Kysely<DatabaseTables>
   store: EventStore
   config: Config
+  /** Seals personal fields before the decider sees them (DESIGN §7). */
+  vault: PersonalDataVault
   streams: CommandStreams
 }
 
@@ -93,6 +96,8 @@ export function commandRoute<Command, State>(
   app.post(
     spec.url,
     {
+      // Before the body is validated: a caller without the role learns nothing of the route's shape.
+      ...(spec.roles && { preValidation: requireRoles(...spec.roles) }),
       schema: {
         operationId: spec.operationId,
         summary: spec.summary,
@@ -151,7 +156,9 @@ async function execute<Command, State>(
   let handedOut: string | undefined
   const id = spec.id({ params: call.params, body: call.body, newId: () => (handedOut = newId()) })
   const streamId = `${context.streamPrefix}${id}`
-  const command = spec.command({ id, params: call.params, body: call.body, actor: call.actor, newId })
+  const input = { id, params: call.params, body: call.body, actor: call.actor, newId }
+  const prepared = await spec.prepare?.(input, { vault: deps.vault })
+  const command = spec.command({ ...input, prepared })
   const now = new Date().toISOString()
   const mark = newId.mark()
   const eventIds = ids ? ids.eventId : () => randomUUID()

@@ -12,6 +12,6 @@ import { commandApp } from './app.js'
  */
 export async function buildServer(config: Config, runtime: Runtime): Promise<HttpServer> {
   const app = await createHttpServer(config, runtime)
-  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config })
+  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config, vault: runtime.vault })
   return app
 }

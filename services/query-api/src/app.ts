@@ -1,5 +1,6 @@
 import { contexts as allContexts, WAIT_FOR_TIMEOUT_MS, type AnyContext, type QueryDeps } from '@pc/contexts'
 import type { EventStore } from '@pc/event-store'
+import type { PersonalDataVault } from '@pc/personal-data'
 import { requireAuthentication, type Config } from '@pc/platform'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type pg from 'pg'
@@ -11,6 +12,7 @@ export interface QueryAppOptions {
   pool: pg.Pool
   store: EventStore
   config: Config
+  vault: PersonalDataVault
   /** The clock SLA time-left and overdue are measured with (default: the system clock). Tests move it. */
   now?: () => Date
   /** How long `waitFor` waits before answering anyway (default 5 s, DESIGN §5). */
@@ -32,6 +34,7 @@ export const queryApp: FastifyPluginAsyncZod<QueryAppOptions> = async (app, opti
     db,
     store: options.store,
     config: options.config,
+    vault: options.vault,
     now: options.now ?? (() => new Date()),
     waitForTimeoutMs: options.waitForTimeoutMs ?? WAIT_FOR_TIMEOUT_MS,
   }

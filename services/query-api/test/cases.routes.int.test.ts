@@ -59,7 +59,9 @@ t.before(async () => {
   const applied = await sql<{ name: string }>`select name from read_model_migrations order by name`.execute(s.db)
   beforeProjection = { migrations: applied.rows.map((r) => r.name), response: await s.get('/v1/cases', tokens.staff) }
 
-  await run(A1, report(A1, residentA, { kind: 'repair', category: 'lift', title: 'Lift stuck', priority: 'high', location: { building: 'B2', unit: '301' } }), T0)
+  // A real envelope: the views open it for those who may see the contact.
+  const reporter = await s.runtime.vault.seal('resident-a', { name: '王女士', phone: '138 0000 0000' })
+  await run(A1, report(A1, residentA, { kind: 'repair', category: 'lift', title: 'Lift stuck', priority: 'high', location: { building: 'B2', unit: '301' }, reporter }), T0)
   await run(A1, { type: 'acknowledge', data: { note: 'On it' }, actor: staff }, minutesAfter(T0, 20))
   await run(A1, { type: 'assign', data: { assigneeId: 'tech-7', team: 'lifts' }, actor: staff }, minutesAfter(T0, 30))
   await run(A1, { type: 'note', data: { body: 'Engineer on site', visibility: 'public' }, actor: staff }, minutesAfter(T0, 60))
@@ -309,9 +311,18 @@ t.test('GET /v1/cases/:id shows the closed loop as it happened', async (t) => {
     hold: null,
     withdrawal: null,
   })
-  t.notMatch(res.body, /138 0000 0000|"reporter"/, "no reporter's contact details in the read model")
+  t.same(res.json().reporter, { subjectId: 'resident-a', name: '王女士', phone: '138 0000 0000' }, 'staff see whom to call')
+  const tech = await s.get(`/v1/cases/${A1}`, await s.token('tech-7', 'technician'))
+  t.match(tech.json().reporter, { phone: '138 0000 0000' }, 'so does the technician sent to it')
+  const auditor = await s.get(`/v1/cases/${A1}`, tokens.auditor)
+  t.same(auditor.json().reporter, { subjectId: 'resident-a', sealed: true }, 'auditors see that there is a contact, never the contact')
+  t.notMatch(auditor.body, /138 0000 0000|王女士/)
+  const { rows } = await sql<{ state: unknown }>`select state from case_list where case_id = ${A1}`.execute(s.db)
+  t.notMatch(JSON.stringify(rows), /138 0000 0000|王女士/, 'the read model keeps only the envelope')
+  t.match(JSON.stringify(rows), /"keyId"/)
   const resident = await s.get(`/v1/cases/${A1}`, tokens.residentA)
   t.equal(resident.statusCode, 200)
+  t.match(resident.json().reporter, { name: '王女士' }, 'the reporter sees their own contact')
   t.equal(resident.json().review, undefined, 'residents do not read the review (复盘)')
   const bad = await s.get('/v1/cases/not-a-uuid', tokens.staff)
   t.equal(bad.statusCode, 400)
@@ -351,7 +362,8 @@ t.test('GET /v1/cases/:id/events: auditors and managers read the raw events with
   t.equal(events[0]!.metadata.prevHash, '0'.repeat(64))
   for (let i = 1; i < events.length; i++) t.equal(events[i]!.metadata.prevHash, events[i - 1]!.metadata.hash, `chain at ${i}`)
   t.equal(events[0]!.type, 'CaseReported')
-  t.match(events[0]!.data, { reporter: { phone: '138 0000 0000' } }, 'the raw event, personal data included, for auditors')
+  t.match(events[0]!.data, { reporter: { subject: 'resident-a', keyId: /^[0-9a-f]{32}$/ } }, 'the raw event, its contact sealed')
+  t.notMatch(res.body, /138 0000 0000|王女士/, 'no personal data in clear in the raw events')
   t.equal(events[7]!.metadata.actor.id, 'manager-1')
 
   const page = await s.get(`/v1/cases/${A1}/events?from=3&limit=4`, tokens.manager)
@@ -385,7 +397,8 @@ t.test('GET /v1/cases/:id/history: exactly one of asOf and revision, state from 
   }
   const atResolve = await s.get(`${url}?revision=5`, tokens.auditor)
   t.equal(atResolve.statusCode, 200)
-  t.match(atResolve.json(), { caseId: A1, revision: '5', asOf: minutesAfter(T0, 120), state: { status: 'resolved', reporter: { phone: '138 0000 0000' } } })
+  t.match(atResolve.json(), { caseId: A1, revision: '5', asOf: minutesAfter(T0, 120), state: { status: 'resolved', reporter: { subjectId: 'resident-a', sealed: true } } })
+  t.match((await s.get(`${url}?revision=5`, tokens.manager)).json(), { state: { reporter: { phone: '138 0000 0000' } } }, 'managers see it in clear')
   t.match(atResolve.headers['x-projection-position'], /^\d+$/)
   const asOf = await s.get(`${url}?asOf=${encodeURIComponent('2026-03-02T10:05:00+08:00')}`, tokens.manager)
   t.match(asOf.json(), { revision: '3', asOf: minutesAfter(T0, 65), state: { status: 'in_progress', noteCount: 1 } }, 'offsets are understood')

@@ -36,6 +36,15 @@ export function caseReaderOf(actor: AuthenticatedActor): CaseReader {
   }
 }
 
+/**
+ * Who is shown the reporter's contact in clear (DESIGN §7): whoever is sent to help — staff, technicians,
+ * managers — and the reporter themself. Auditors, mediators and the committee see it sealed.
+ */
+export function mayContactReporter(actor: AuthenticatedActor, state: ActiveCaseState): boolean {
+  if (actor.roles.some((role) => role === 'staff' || role === 'technician' || role === 'manager')) return true
+  return state.reporterId !== null && state.reporterId === actor.id
+}
+
 /** The JS twin of the SQL `listCases` applies for one rule. */
 function matches(rule: CaseVisibilityRule, state: ActiveCaseState): boolean {
   if ('reporterId' in rule) return state.reporterId === rule.reporterId

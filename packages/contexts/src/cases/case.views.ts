@@ -7,6 +7,8 @@ import {
   FollowUpMethod,
   IsoDateTime,
   NoteVisibility,
+  personalView,
+  ReporterContact,
   SlaClockName,
   Uuid,
 } from '@pc/contracts'
@@ -64,8 +66,16 @@ export const CaseSummaryView = z.object({
 })
 export type CaseSummaryView = z.infer<typeof CaseSummaryView>
 
+/**
+ * The reporter's contact (DESIGN §7), opened at query time: in clear for staff, technicians, managers and the
+ * reporter; sealed for auditors and mediators; `{ erased: true }` once the reporter was forgotten.
+ */
+export const ReporterView = personalView(ReporterContact)
+export type ReporterView = z.infer<typeof ReporterView>
+
 export const CaseDetailView = CaseSummaryView.extend({
   description: z.string(),
+  reporter: ReporterView.nullable(),
   resolution: z.string().nullable(),
   followUp: z
     .object({ rating: z.number().int(), comment: z.string().nullable(), method: FollowUpMethod, at: IsoDateTime })
@@ -135,11 +145,17 @@ export function caseSummaryView(record: CaseRecord, now: string, internal: boole
   return view
 }
 
-export function caseDetailView(record: CaseDetailRecord, now: string, internal: boolean): CaseDetailView {
+export function caseDetailView(
+  record: CaseDetailRecord,
+  now: string,
+  internal: boolean,
+  reporter: z.infer<typeof ReporterView> | null,
+): CaseDetailView {
   const { state } = record
   const view: CaseDetailView = {
     ...caseSummaryView(record, now, internal),
     description: state.description,
+    reporter,
     resolution: state.resolution,
     followUp: state.followUp,
     hold: state.status === 'on_hold' ? state.hold : null,
@@ -164,6 +180,6 @@ function isOverdue(sla: SlaClocks): boolean {
 /** The state a history replay answers: the domain's own, as JSON. */
 export const CaseStateView = z.looseObject({ id: Uuid, status: CaseStatus }).describe('The case state (domain CaseState)')
 
-export function stateView(state: ActiveCaseState): z.infer<typeof CaseStateView> {
-  return { ...state }
+export function stateView(state: ActiveCaseState, reporter: z.infer<typeof ReporterView> | null): z.infer<typeof CaseStateView> {
+  return { ...state, reporter }
 }

@@ -1,5 +1,5 @@
 import { CaseCommandBodies, CaseCommandRoutes, Uuid, type CaseCommandRoute } from '@pc/contracts'
-import type { CaseCommand, CaseState } from '@pc/domain'
+import { reportedFor, type CaseCommand, type CaseState } from '@pc/domain'
 import { z } from 'zod'
 import { commandSpecs, type CommandSpec } from '../context.js'
 
@@ -54,7 +54,20 @@ export const caseCommands: readonly CommandSpec<CaseCommand, CaseState>[] = [
     status: 201,
     body: CaseCommandBodies.report,
     id: ({ newId }) => newId(),
-    command: ({ id, body, actor }) => ({ type: 'report', caseId: id, data: body, actor }),
+    // The contact is sealed for the person the case is reported for, or for a new subject when staff record the
+    // contact of someone without an account (a walk-in, a caller): its id is shown to staff as `subjectId`.
+    async prepare({ body, actor, newId }, { vault }) {
+      const { reporter } = body
+      if (reporter === undefined || (reporter.name === undefined && reporter.phone === undefined)) return undefined
+      const subject = reportedFor(actor, body.reporterId) ?? `contact-${newId()}`
+      return vault.seal(subject, { ...reporter })
+    },
+    command: ({ id, body: { reporter: _clear, ...body }, actor, prepared }) => ({
+      type: 'report',
+      caseId: id,
+      data: prepared === undefined ? body : { ...body, reporter: prepared },
+      actor,
+    }),
   }),
   ...(Object.entries(CaseCommandRoutes) as Array<[CaseCommandRoute, RoutedCommandType]>).map(([route, type]) => onCase(route, type)),
 ]

@@ -12,18 +12,20 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { CursorParam, encodeCursor } from './case-cursor.js'
 import { replayCase } from './case-history.js'
-import { CASE_READER_ROLES, caseReaderOf } from './case-read.access.js'
+import { CASE_READER_ROLES, caseReaderOf, mayContactReporter } from './case-read.access.js'
 import {
   CaseDetailView,
   CaseStateView,
   CaseSummaryView,
   TimelineEntryView,
+  type ReporterView,
   caseDetailView,
   caseSummaryView,
   stateView,
   timelineEntryView,
 } from './case.views.js'
 import type { QueryDeps } from '../kit/query-deps.js'
+import { showPersonal } from '../kit/personal.js'
 import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
 import { RawEvent, StreamEventsQuery, streamEventsPage } from '../kit/stream-events.js'
 
@@ -119,10 +121,12 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
     },
     async (request, reply) => {
       await read(reply, LIST, request.query.waitFor)
-      const reader = caseReaderOf(actorOf(request))
+      const actor = actorOf(request)
+      const reader = caseReaderOf(actor)
       const found = await findCase(deps.db, request.params.id, reader.visibleTo)
       if (!found) throw notFound(request.params.id)
-      return caseDetailView(found, now().toISOString(), reader.seesInternal(found.state))
+      const [reporter] = await showPersonal(deps.vault, [{ sealed: found.state.reporter, clear: mayContactReporter(actor, found.state) }])
+      return caseDetailView(found, now().toISOString(), reader.seesInternal(found.state), reporter as ReporterView | null)
     },
   )
 
@@ -180,12 +184,14 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
             : `case ${request.params.id} did not exist at ${asOf}`,
         )
       }
+      const actor = actorOf(request)
+      const [reporter] = await showPersonal(deps.vault, [{ sealed: history.state.reporter, clear: mayContactReporter(actor, history.state) }])
       return {
         caseId: request.params.id,
         revision: history.revision.toString(),
         position: history.position.toString(),
         asOf: history.asOf,
-        state: stateView(history.state),
+        state: stateView(history.state, reporter as ReporterView | null),
       }
     },
   )

@@ -1,4 +1,5 @@
 import type { EventStore } from '@pc/event-store'
+import type { PersonalDataVault } from '@pc/personal-data'
 import type { Config } from '@pc/platform'
 import type { Database } from '@pc/read-models'
 import type { Kysely } from 'kysely'
@@ -15,6 +16,8 @@ export interface QueryDeps {
   readonly db: Kysely<Database>
   readonly store: EventStore
   readonly config: Config
+  /** Opens personal fields at query time for the readers who may see them (DESIGN §7). */
+  readonly vault: PersonalDataVault
   /** The clock SLA time-left and overdue are measured with. Tests move it. */
   readonly now: () => Date
   /** How long `waitFor` waits before answering anyway. */

@@ -60,7 +60,18 @@ export const mediationCommands: readonly CommandSpec<MediationCommand, CaseState
     params: CaseParams,
     body: OpenMediationBody,
     id: ({ params }) => params.id,
-    command: ({ body, actor, newId }) => ({ type: 'open_mediation', mediationId: newId(), data: body, actor }),
+    // Each party's name is sealed for that party (its subject is its `partyId`).
+    prepare: ({ body }, { vault }) =>
+      Promise.all(body.parties.map((party) => (party.name === undefined ? undefined : vault.seal(party.partyId, { name: party.name })))),
+    command: ({ body, actor, newId, prepared }) => ({
+      type: 'open_mediation',
+      mediationId: newId(),
+      data: {
+        ...body,
+        parties: body.parties.map(({ name: _clear, ...party }, i) => ({ ...party, ...(prepared[i] && { contact: prepared[i] }) })),
+      },
+      actor,
+    }),
     answer: { schema: { mediationId: Uuid }, from: ({ state }) => ({ mediationId: mediationOf(state).mediationId }) },
   }),
   spec({

@@ -1,6 +1,5 @@
 import { MediationFigures, MediationView, Uuid } from '@pc/contracts'
-import { caseEventCodec, caseStreamId, NotFoundError } from '@pc/domain'
-import type { EventStore } from '@pc/event-store'
+import { NotFoundError } from '@pc/domain'
 import { actorOf, requireRoles, type AuthenticatedActor } from '@pc/platform'
 import {
   findCase,
@@ -12,6 +11,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { QueryDeps } from '../kit/query-deps.js'
+import { showPersonal } from '../kit/personal.js'
 import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
 
 /**
@@ -23,8 +23,8 @@ import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
  * - `GET /v1/metrics/mediation?from=&to=` — mediations by outcome and the median days to conclusion (aggregates
  *   only, so committee members read them too).
  *
- * Names are personal data (DESIGN §7): the read model never holds them; they are read from the dispute's
- * `MediationOpened` event for the readers who may see them, and never logged.
+ * Names are personal data (DESIGN §7): the read model holds only their envelopes, opened here for the readers
+ * who may see them (staff, managers, the mediator, the parties) and never logged.
  */
 
 const CaseParams = z.object({ id: Uuid })
@@ -61,10 +61,12 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, dep
       if (!found) throw notFound
       const reader = await readerOf(actor, found.view, () => reportedBy(caseId, actor.id))
       if (reader === 'none') throw notFound
-      const names = reader === 'outsider' ? new Map<string, string>() : await partyNames(deps.store, found.view)
+      // Auditors and a reporter who is not a party see that a name is there, never the name.
+      const clear = reader === 'party' || (reader === 'staff' && !isAuditorOnly(actor))
+      const contacts = await showPersonal(deps.vault, found.view.parties.map((party) => ({ sealed: party.contact, clear })))
       return {
         ...(reader === 'staff' ? found.view : forResident(found.view)),
-        parties: found.view.parties.map((party) => ({ ...party, name: names.get(party.partyId) ?? null })),
+        parties: found.view.parties.map((party, i) => ({ ...party, contact: contacts[i] as MediationPartyContact | null })),
         revision: found.revision.toString(),
         position: found.position.toString(),
       }
@@ -98,6 +100,13 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, dep
   }
 }
 
+type MediationPartyContact = MediationView['parties'][number]['contact']
+
+/** An auditor with no other staff-side role reads everything but personal data. */
+function isAuditorOnly(actor: AuthenticatedActor): boolean {
+  return actor.roles.includes('auditor') && !actor.roles.some((role) => role === 'staff' || role === 'manager' || role === 'mediator')
+}
+
 /** `staff` sees it whole; a `party` and an `outsider` (the reporter who is not a party) as residents; `none` nothing. */
 type Reader = 'staff' | 'party' | 'outsider' | 'none'
 
@@ -115,17 +124,6 @@ function forResident(view: StoredMediationView): StoredMediationView {
     sessions: view.sessions.map((session) => (session.mode === 'private' ? { ...session, summary: null } : session)),
     statements: view.statements.filter((s) => s.sessionId === null || !privateSessions.has(s.sessionId)),
   }
-}
-
-/** The parties' names, from the mediation's `MediationOpened` in the dispute's stream. */
-async function partyNames(store: EventStore, view: StoredMediationView): Promise<Map<string, string>> {
-  for await (const stored of store.readStream(caseStreamId(view.caseId))) {
-    if (stored.type !== 'MediationOpened') continue
-    const event = caseEventCodec.fromStored(stored)
-    if (event.type !== 'MediationOpened' || event.data.mediationId !== view.mediationId) continue
-    return new Map(event.data.parties.flatMap((p) => (p.contact ? [[p.partyId, p.contact.name] as const] : [])))
-  }
-  return new Map()
 }
 
 /** The first instant after the month `YYYY-MM`, China time. */

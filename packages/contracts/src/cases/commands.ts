@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Sealed } from '../personal.js'
 import { TextLimit, UserId, Uuid, line, text } from '../common.js'
 import {
   CaseChannel,
@@ -123,6 +124,12 @@ export const CaseCommandBodies = {
 } as const
 export type CaseCommandType = keyof typeof CaseCommandBodies
 export type CaseCommandBody<T extends CaseCommandType> = z.infer<(typeof CaseCommandBodies)[T]>
+
+/** A report as the decider sees it: the body with its contact sealed at the edge (DESIGN §7). */
+export type ReportCaseData = Omit<ReportCaseBody, 'reporter'> & { reporter?: Sealed }
+
+/** The data of a case command: its body, but a report's contact is sealed. */
+export type CaseCommandData<T extends CaseCommandType> = T extends 'report' ? ReportCaseData : CaseCommandBody<T>
 
 /** The HTTP commands on an existing case: `POST /v1/cases/:id/<route>` → command type. */
 export const CaseCommandRoutes = {

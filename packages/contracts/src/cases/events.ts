@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { IsoDateTime, TextLimit, UserId, Uuid, line, text } from '../common.js'
+import { Sealed } from '../personal.js'
 import type { EventHistory, EventTypeRegistry } from '../event-registry.js'
 import { SlaTerms } from './sla.js'
 import {
@@ -30,7 +31,7 @@ const reason = () => text(TextLimit.reason)
 /** Minutes counted on the case's SLA calendar (fractional: times carry milliseconds). */
 const BusinessMinutes = z.number().min(0)
 
-export const CaseReportedData = z.strictObject({
+const CaseReportedFields = {
   caseId: Uuid,
   kind: CaseKind,
   category: line(TextLimit.name),
@@ -43,15 +44,26 @@ export const CaseReportedData = z.strictObject({
   reporterId: UserId.nullable(),
   /** Who entered it: the resident themselves, or the staff member at the hotline or the reception day. */
   reportedBy: UserId,
-  /** Personal data, encrypted per data subject later (DESIGN §7); never mixed into the fields above. */
-  reporter: ReporterContact.nullable(),
   sla: z.strictObject({
     terms: SlaTerms,
     responseDueAt: IsoDateTime,
     resolutionDueAt: IsoDateTime,
   }),
   at,
+}
+
+/**
+ * Version 2: the reporter's contact (name, phone) is sealed under the reporter's data key (DESIGN §7), never in
+ * clear; `null` when none was given.
+ */
+export const CaseReportedData = z.strictObject({
+  ...CaseReportedFields,
+  /** Personal data: `{ name?, phone? }` sealed for its subject (the reporter, or a contact staff recorded). */
+  reporter: Sealed.nullable(),
 })
+
+/** Version 1 carried the reporter's contact in clear (before personal data was sealed). */
+export const CaseReportedDataV1 = z.strictObject({ ...CaseReportedFields, reporter: ReporterContact.nullable() })
 
 export const CaseAcknowledgedData = z.strictObject({
   note: text().nullable(),
@@ -194,7 +206,7 @@ export const SlaOverdueData = z.strictObject({
  * are brought up to date by `upcast` (`upcasters.ts`) before they reach `evolve`.
  */
 export const CaseEventTypes = {
-  CaseReported: { schemaVersion: 1, schema: CaseReportedData },
+  CaseReported: { schemaVersion: 2, schema: CaseReportedData },
   CaseAcknowledged: { schemaVersion: 1, schema: CaseAcknowledgedData },
   CaseAssigned: { schemaVersion: 1, schema: CaseAssignedData },
   CaseOnHold: { schemaVersion: 1, schema: CaseOnHoldData },
@@ -218,6 +230,7 @@ export const CaseEventTypes = {
 
 /** Schemas of superseded versions, kept so an old stored event is validated against the shape it was written in. */
 export const CaseEventHistory = {
+  CaseReported: { 1: CaseReportedDataV1 },
   CaseEscalated: { 1: CaseEscalatedDataV1 },
 } as const satisfies EventHistory
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Sealed } from '../personal.js'
 import { IsoDateTime, TextLimit, UserId, Uuid, line, text } from '../common.js'
 import {
   MediationOutcome,
@@ -131,3 +132,12 @@ export const MediationCommandBodies = {
 } as const
 export type MediationCommandType = keyof typeof MediationCommandBodies
 export type MediationCommandBody<T extends MediationCommandType> = z.infer<(typeof MediationCommandBodies)[T]>
+
+/** A party as the decider sees it: its name sealed at the edge for the party (DESIGN §7). */
+export type SealedMediationParty = Omit<MediationParty, 'name'> & { contact?: Sealed }
+
+/** Opening as the decider sees it. */
+export type OpenMediationData = Omit<OpenMediationBody, 'parties'> & { parties: SealedMediationParty[] }
+
+/** The data of a mediation command: its body, but the parties' names are sealed. */
+export type MediationCommandData<T extends MediationCommandType> = T extends 'open_mediation' ? OpenMediationData : MediationCommandBody<T>

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { IsoDateTime, TextLimit, UserId, Uuid, line, text } from '../common.js'
+import { Sealed } from '../personal.js'
 import type { EventHistory, EventTypeRegistry, UpcasterRegistry } from '../event-registry.js'
 import {
   MediationOutcome,
@@ -25,9 +26,12 @@ export const MediationPartyRecord = z.strictObject({
   partyId: UserId,
   role: MediationPartyRole,
   unit: line(TextLimit.name).nullable(),
-  /** Personal data: encrypted per data subject later (DESIGN §7); never mixed into the fields above. */
-  contact: z.strictObject({ name: line(TextLimit.name) }).nullable(),
+  /** Personal data: `{ name }` sealed for the party (its subject is `partyId`); never mixed into the fields above. */
+  contact: Sealed.nullable(),
 })
+
+/** Version 1 of a party: its name in clear. */
+const MediationPartyRecordV1 = MediationPartyRecord.extend({ contact: z.strictObject({ name: line(TextLimit.name) }).nullable() })
 export type MediationPartyRecord = z.infer<typeof MediationPartyRecord>
 
 export const MediationOpenedData = z.strictObject({
@@ -142,7 +146,7 @@ export const FulfilmentOverdueData = z.strictObject({
 
 /** Mediation event type → latest schema version and its data schema. */
 export const MediationEventTypes = {
-  MediationOpened: { schemaVersion: 1, schema: MediationOpenedData },
+  MediationOpened: { schemaVersion: 2, schema: MediationOpenedData },
   MediationSessionHeld: { schemaVersion: 1, schema: MediationSessionHeldData },
   MediationStatementRecorded: { schemaVersion: 1, schema: MediationStatementRecordedData },
   MediationRefused: { schemaVersion: 1, schema: MediationRefusedData },
@@ -159,10 +163,19 @@ export const MediationEventTypes = {
 } as const satisfies EventTypeRegistry
 
 /** No superseded versions yet. */
-export const MediationEventHistory = {} as const satisfies EventHistory
+export const MediationEventHistory = {
+  MediationOpened: { 1: MediationOpenedData.extend({ parties: z.array(MediationPartyRecordV1).min(2) }) },
+} as const satisfies EventHistory
 
-/** No upcasters yet: every mediation event is at version 1. */
-export const mediationUpcasters = {} satisfies UpcasterRegistry
+/**
+ * - `MediationOpened` 1 → 2: version 1 held each party's name in clear; like a v1 report's contact it cannot be
+ *   sealed or forgotten, so it reads as no contact.
+ */
+export const mediationUpcasters = {
+  MediationOpened: {
+    1: (data) => ({ ...data, parties: (data.parties as Array<Record<string, unknown>>).map((p) => ({ ...p, contact: null })) }),
+  },
+} satisfies UpcasterRegistry
 
 export type MediationEventType = keyof typeof MediationEventTypes
 export type MediationEventData<T extends MediationEventType> = z.infer<(typeof MediationEventTypes)[T]['schema']>

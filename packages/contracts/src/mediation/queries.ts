@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { DecimalString, IsoDateTime, UserId, Uuid } from '../common.js'
+import { personalView } from '../personal.js'
 import { ResponseRecordedBy } from './events.js'
 import { MediationOutcome, MediationPartyRole, MediationReferral, MediationSessionId, MediationSessionMode } from './values.js'
 
@@ -7,8 +8,8 @@ import { MediationOutcome, MediationPartyRole, MediationReferral, MediationSessi
  * `GET /v1/cases/:id/mediation`: a dispute's current mediation — parties, sessions, statements, every proposal
  * with each party's answer, the outcome, and fulfilment per term of the agreement.
  *
- * What a reader does not see is `null` (or left out of a list): a party's name for a resident who is not a party,
- * a private session's summary and the statements made in it for every resident.
+ * What a reader does not see is `null`, `sealed` or left out of a list: a party's name for a resident who is not a
+ * party, a private session's summary and the statements made in it for every resident.
  *
  * @example
  * const view = MediationView.parse(await (await fetch(`/v1/cases/${id}/mediation`, { headers })).json())
@@ -18,8 +19,11 @@ const PartyView = z.object({
   partyId: UserId,
   role: MediationPartyRole,
   unit: z.string().nullable(),
-  /** Personal data (DESIGN §7): for staff, the mediator and the parties themselves only. */
-  name: z.string().nullable(),
+  /**
+   * Personal data (DESIGN §7): the party's name in clear for staff, managers, the mediator and the parties; sealed
+   * for auditors and a reporter who is not a party; erased once the party was forgotten; null when none was given.
+   */
+  contact: personalView(z.strictObject({ name: z.string() })).nullable(),
 })
 
 const SessionView = z.object({

@@ -1,4 +1,4 @@
-import type { CaseCommandBody, CaseCommandType, SlaClockName, SlaPolicy } from '@pc/contracts'
+import type { CaseCommandData, CaseCommandType, SlaClockName, SlaPolicy } from '@pc/contracts'
 import type { CommandActor } from '../decider.js'
 
 /**
@@ -11,8 +11,8 @@ import type { CommandActor } from '../decider.js'
  */
 export type HttpCaseCommand = {
   [T in CaseCommandType]: T extends 'report'
-    ? { type: T; caseId: string; data: CaseCommandBody<T>; actor: CommandActor }
-    : { type: T; data: CaseCommandBody<T>; actor: CommandActor }
+    ? { type: T; caseId: string; data: CaseCommandData<T>; actor: CommandActor }
+    : { type: T; data: CaseCommandData<T>; actor: CommandActor }
 }[CaseCommandType]
 
 /**

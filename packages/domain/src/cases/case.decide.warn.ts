@@ -1,7 +1,17 @@
 import type { CaseEventOf } from '@pc/contracts'
 import { addBusinessMinutes } from '../sla/business-calendar.js'
 import { slaTermsFor } from '../sla/sla.policy.js'
+import type { CommandActor } from '../decider.js'
 import type { CaseCommandOf, CaseContext } from './case.commands.js'
+
+/**
+ * Whose case a report is: a resident's is their own; staff report for a resident (`reporterId`) or for nobody (a
+ * patrol finding, a walk-in without an account). The edge seals the reporter's contact for the same person.
+ */
+export function reportedFor(actor: CommandActor, reporterId: string | undefined): string | null {
+  const staff = actor.roles.includes('staff') || actor.roles.includes('manager')
+  return staff ? (reporterId ?? null) : actor.id
+}
 
 /**
  * Warn (预警): a case is reported. The SLA terms in force are written into the event, so a replay never depends on
@@ -11,10 +21,7 @@ export function report(command: CaseCommandOf<'report'>, context: CaseContext, a
   const { data, actor } = command
   const priority = data.priority ?? 'normal'
   const terms = slaTermsFor(context.slaPolicy, priority)
-  const staff = actor.roles.includes('staff') || actor.roles.includes('manager')
-  // A resident's case is their own; staff report for a resident (`reporterId`) or for nobody (a patrol finding).
-  const reporterId = staff ? (data.reporterId ?? null) : actor.id
-  const reporter = data.reporter !== undefined && Object.keys(data.reporter).length > 0 ? { ...data.reporter } : null
+  const reporterId = reportedFor(actor, data.reporterId)
   return {
     type: 'CaseReported',
     data: {
@@ -28,7 +35,7 @@ export function report(command: CaseCommandOf<'report'>, context: CaseContext, a
       location: { ...data.location },
       reporterId,
       reportedBy: actor.id,
-      reporter,
+      reporter: data.reporter ?? null,
       sla: {
         terms,
         responseDueAt: addBusinessMinutes(at, terms.responseMinutes, terms.calendar),

@@ -7,7 +7,7 @@ import type {
   CaseStatus,
   FollowUpMethod,
   OpenCaseStatus,
-  ReporterContact,
+  Sealed,
   SlaTerms,
 } from '@pc/contracts'
 import type { MediationState } from './mediation/mediation.state.js'
@@ -72,7 +72,7 @@ export interface CaseFacts {
   reporterId: string | null
   reportedBy: string
   /** Personal data (DESIGN §7), kept apart from everything else. */
-  reporter: ReporterContact | null
+  reporter: Sealed | null
   reportedAt: string
   assigneeId: string | null
   team: string | null

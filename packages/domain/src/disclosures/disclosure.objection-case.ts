@@ -1,5 +1,5 @@
 import { TextLimit } from '@pc/contracts'
-import type { DisclosureEventData, ReportCaseBody } from '@pc/contracts'
+import type { DisclosureEventData, ReportCaseData } from '@pc/contracts'
 import type { CommandActor } from '../decider.js'
 import { nameBasedUuid } from '../ids.js'
 
@@ -51,7 +51,7 @@ export function objectionCaseEventId(objectionId: string, index: number): string
  */
 export function objectionCaseReport(objection: DisclosureEventData<'DisclosureObjected'>): {
   caseId: string
-  data: ReportCaseBody
+  data: ReportCaseData
 } {
   const unit = objection.objectorUnits.map((u) => u.trim()).find((u) => u.length > 0 && u.length <= TextLimit.name)
   return {

@@ -2,6 +2,7 @@ import type { CaseStreamEvent } from '@pc/contracts'
 import type { CaseCommand, CaseState, CommandActor, MediationCommand, MediationCommandOf } from '../../src/index.js'
 import { caseDecider, isMediationCommand, mediationDecider, SLA_ACTOR } from '../../src/index.js'
 import { actors, CASE_ID, commandFor, context, minutesAfter, T0 } from './case-fixtures.js'
+import { sealedForTest } from '@pc/testing/personal'
 
 /**
  * Fixtures for the mediation decider: a noise dispute between two neighbours, the people involved, command
@@ -43,8 +44,8 @@ export const open = (
   data: {
     mediatorId: people.mediator.id,
     parties: [
-      { partyId: people.complainant.id, role: 'complainant', name: NAMES.complainant, unit: '3-1-201' },
-      { partyId: people.respondent.id, role: 'respondent', name: NAMES.respondent, unit: '3-1-301' },
+      { partyId: people.complainant.id, role: 'complainant', contact: sealedForTest(people.complainant.id, NAMES.complainant), unit: '3-1-201' },
+      { partyId: people.respondent.id, role: 'respondent', contact: sealedForTest(people.respondent.id, NAMES.respondent), unit: '3-1-301' },
     ],
     rightsNoticeGiven: true,
     ...patch,

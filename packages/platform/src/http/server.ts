@@ -26,7 +26,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000
  *
  * @example
  * const app = await createHttpServer(config, runtime)
- * await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config })
+ * await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config, vault: runtime.vault })
  * await app.listen({ port: config.port, host: config.host })
  */
 export async function createHttpServer(config: Config, runtime: Runtime): Promise<HttpServer> {

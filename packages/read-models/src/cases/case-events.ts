@@ -75,7 +75,7 @@ export function evolveCase(before: CaseState, event: CaseStreamEvent): CaseState
 const lastStepOf = weakMemo((_event: CaseStreamEvent): { before?: CaseState; after?: CaseState } => ({}))
 
 /**
- * The state as a read model keeps it: without the reporter's contact details (personal data, DESIGN §7). The same
- * state object is written by several projections (see `evolveCase`), so it is serialised once.
+ * The state as a read model keeps it: the domain's own, personal fields as their envelopes (DESIGN §7), opened at
+ * query time. The same state object is written by several projections (see `evolveCase`), so it is serialised once.
  */
-export const storedState = weakMemo((state: ActiveCaseState): string => JSON.stringify({ ...state, reporter: null }))
+export const storedState = weakMemo((state: ActiveCaseState): string => JSON.stringify(state))

@@ -49,7 +49,7 @@ export interface CaseRecord {
   /** Time of the last event applied. */
   updatedAt: string
   reviewRequired: boolean
-  /** The domain's state (reporter contact details already left out by the projection). */
+  /** The domain's state (the reporter's contact as its envelope). */
   state: ActiveCaseState
 }
 

@@ -12,8 +12,8 @@ import type { ActiveCaseState } from '@pc/domain'
  * The case read models as kysely sees them (created by migrations 0002–0005).
  * - int8 columns come back from pg as decimal strings: convert with `BigInt`, never `Number`.
  * - timestamptz columns come back as `Date`; write them as ISO strings.
- * - `state` is the case's state folded with the domain's own `evolve`, minus the reporter's contact details
- *   (personal data stays out of read models, DESIGN §7).
+ * - `state` is the case's state folded with the domain's own `evolve`; the reporter's contact is only its
+ *   envelope (personal data is never in a read model in clear, DESIGN §7).
  */
 
 type Int8 = ColumnType<string, bigint | string, bigint | string>

@@ -5,8 +5,8 @@ import type { StoredMediationView } from './mediation.tables.js'
 /**
  * Folds one mediation event into the mediation's view (`GET /v1/cases/:id/mediation`). The domain decides every
  * rule and writes its outcome into the events (`AgreementReached`, `onTime`, `deadlineAt`…), so this only copies
- * them into the shape readers want. Parties' names are never kept: they stay in `MediationOpened` (personal data,
- * DESIGN §7) and are added at read time for the readers who may see them.
+ * them into the shape readers want. Parties' names are kept only as their envelopes (personal data, DESIGN §7) and
+ * opened at read time for the readers who may see them.
  *
  * @example
  * const view = events.reduce((v, e) => evolveMediationView(v, e, caseId), null)
@@ -91,7 +91,7 @@ function opened(event: MediationEventOf<'MediationOpened'>, caseId: string): Sto
     mediationId: d.mediationId,
     status: 'open',
     mediatorId: d.mediatorId,
-    parties: d.parties.map(({ partyId, role, unit }) => ({ partyId, role, unit, name: null })),
+    parties: d.parties.map(({ partyId, role, unit, contact }) => ({ partyId, role, unit, contact })),
     openedAt: d.at,
     deadlineDays: d.deadlineDays,
     deadlineAt: d.deadlineAt,

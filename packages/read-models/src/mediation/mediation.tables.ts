@@ -1,5 +1,5 @@
 import type { ColumnType } from 'kysely'
-import type { MediationOutcome, MediationReferral, MediationView } from '@pc/contracts'
+import type { MediationOutcome, MediationReferral, MediationView, Sealed } from '@pc/contracts'
 
 /**
  * The mediation read models (migration 0008): the current and past mediations of dispute cases, and the terms of
@@ -11,7 +11,15 @@ type Timestamp = ColumnType<Date, string, string>
 type NullableTimestamp = ColumnType<Date | null, string | null, string | null>
 
 /** What `view` holds: the mediation as the API shows it, without names (personal data stays in the events). */
-export type StoredMediationView = Omit<MediationView, 'revision' | 'position'>
+export type StoredMediationView = Omit<MediationView, 'revision' | 'position' | 'parties'> & { parties: StoredMediationParty[] }
+
+/** A party as the read model keeps it: the name only as its envelope (DESIGN §7), opened at query time. */
+export interface StoredMediationParty {
+  partyId: string
+  role: MediationView['parties'][number]['role']
+  unit: string | null
+  contact: Sealed | null
+}
 
 /** One row per mediation; a dispute's current one is its latest `opened_at`. */
 export interface CaseMediationTable {

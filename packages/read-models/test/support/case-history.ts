@@ -3,6 +3,7 @@ import type { CaseCommand } from '@pc/domain'
 import { caseDecider, caseEventCodec, DEFAULT_SLA_POLICY, SLA_ACTOR, type CaseState, type CommandActor } from '@pc/domain'
 import type { EventStore, NewEvent } from '@pc/event-store'
 import { sealEvents, ZERO_HASH } from '@pc/ledger'
+import { sealedForTest } from '@pc/testing/personal'
 
 /** A small deterministic PRNG (mulberry32): a failing seed reproduces. */
 export function prng(seed: number): () => number {
@@ -112,7 +113,7 @@ export function generateCaseHistories(options: { cases: number; seed: number; st
         channel: pick(['app', 'hotline', 'wechat'] as const),
         priority: pick(PRIORITIES),
         location: { building: pick(BUILDINGS), unit: `${1 + Math.floor(random() * 6)}0${1 + Math.floor(random() * 4)}` },
-        reporter: { name: 'Resident', phone: '138 0000 0000' },
+        reporter: sealedForTest('resident'),
       },
     }
     const decide = (command: CaseCommand) => {

@@ -30,8 +30,8 @@ export interface StackOptions {
  */
 export async function buildStack(config: Config, runtime: Runtime, options: StackOptions): Promise<HttpServer> {
   const app = await createHttpServer(config, runtime)
-  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config })
-  await app.register(queryApp, { ...options.query, pool: runtime.pool, store: runtime.eventStore, config })
+  await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config, vault: runtime.vault })
+  await app.register(queryApp, { ...options.query, pool: runtime.pool, store: runtime.eventStore, config, vault: runtime.vault })
   await app.register(projectorPlugin, { ...options.projector, runtime })
   return app
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { CaseCommandBody } from '@pc/contracts'
+import type { CaseCommandData } from '@pc/contracts'
 import { caseDecider, caseEventCodec, DEFAULT_SLA_POLICY, type CaseCommand, type CaseState, type CommandActor } from '@pc/domain'
 import { handleCommand, type HandleResult } from '@pc/event-store'
 import { loadConfig, openRuntime, signToken, type HttpServer, type Role, type Runtime } from '@pc/platform'
@@ -10,6 +10,7 @@ import { testDatabase } from '@pc/postgres/testing'
 import { caseProjections, createReadModelDatabase, ProjectionRunner, waitForProjections, type Database } from '@pc/read-models'
 import type { Kysely } from 'kysely'
 import { buildServer } from '../../src/server.js'
+import { sealedForTest } from '@pc/testing/personal'
 
 /** What `app.inject` resolves to. */
 export type InjectResponse = Awaited<ReturnType<HttpServer['inject']>>
@@ -111,7 +112,7 @@ export async function stack(t: Tap, options: { waitForTimeoutMs?: number } = {})
 export function report(
   caseId: string,
   actor: CommandActor,
-  data: Partial<CaseCommandBody<'report'>> = {},
+  data: Partial<CaseCommandData<'report'>> = {},
 ): CaseCommand {
   return {
     type: 'report',
@@ -125,7 +126,7 @@ export function report(
       channel: 'app',
       priority: 'normal',
       location: { building: 'B1', unit: '101' },
-      reporter: { name: 'Resident', phone: '138 0000 0000' },
+      reporter: sealedForTest(actor.id),
       ...data,
     },
   }

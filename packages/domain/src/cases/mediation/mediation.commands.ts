@@ -1,4 +1,4 @@
-import type { MediationCommandBody, MediationCommandType } from '@pc/contracts'
+import type { MediationCommandData, MediationCommandType } from '@pc/contracts'
 import type { CommandActor } from '../../decider.js'
 
 /**
@@ -12,10 +12,10 @@ import type { CommandActor } from '../../decider.js'
  */
 export type HttpMediationCommand = {
   [T in MediationCommandType]: T extends 'open_mediation'
-    ? { type: T; mediationId: string; data: MediationCommandBody<T>; actor: CommandActor }
+    ? { type: T; mediationId: string; data: MediationCommandData<T>; actor: CommandActor }
     : T extends 'propose_agreement' | 'respond_to_agreement'
-      ? { type: T; agreementId: string; data: MediationCommandBody<T>; actor: CommandActor }
-      : { type: T; data: MediationCommandBody<T>; actor: CommandActor }
+      ? { type: T; agreementId: string; data: MediationCommandData<T>; actor: CommandActor }
+      : { type: T; data: MediationCommandData<T>; actor: CommandActor }
 }[MediationCommandType]
 
 /**

@@ -186,7 +186,7 @@ function open(command: MediationCommandOf<'open_mediation'>, state: ActiveCaseSt
         partyId: party.partyId,
         role: party.role,
         unit: party.unit ?? null,
-        contact: party.name === undefined ? null : { name: party.name },
+        contact: party.contact ?? null,
       })),
       rightsNoticeGiven: true,
       deadlineDays,

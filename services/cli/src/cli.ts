@@ -4,6 +4,7 @@ import { rebuildCommand } from './commands/rebuild.command.js'
 import { exportCommand } from './commands/export.command.js'
 import { verifyCommand } from './commands/verify.command.js'
 import { auditCommand } from './commands/audit.command.js'
+import { importCommand } from './commands/import.command.js'
 import { rotateMasterKeyCommand } from './commands/rotate-master-key.command.js'
 import { USAGE_ERROR, type CliCommand, type CliIo } from './commands/command.js'
 
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CliCommand[] = [
   exportCommand,
   verifyCommand,
   auditCommand,
+  importCommand,
   rotateMasterKeyCommand,
   planned('replay', 'rebuild a stream\'s state as of a time or revision'),
 ]

@@ -83,6 +83,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
         dataDir: config.dataDir,
         persistent: true,
         onLog: (line) => logger.debug({ postgres: line.trim() }, 'postgres'),
+        onRecovery: (message, details) => logger.warn(details, message),
       })
       const cluster = embedded
       undo.push(() => cluster.stop())

@@ -18,8 +18,8 @@ import { Migrator, sql, type Generated, type Kysely, type Migration } from 'kyse
  * Only accepted commands are remembered: a refused one (403/404/409/422; a 400 never reaches the claim) gives
  * its claim back, having appended nothing, so sending it again under the same key simply decides again. After an
  * infrastructure failure the claim is kept: the append may have committed unseen, so a retry waits until the
- * claim is stale (`STALE_CLAIM_SECONDS`), takes over, and answers from the events it finds under the key's
- * derived ids (see `command-route.ts`).
+ * claim is stale (older than `REQUEST_TIMEOUT_MS`, by when the first request has been answered), takes over, and
+ * answers from the events it finds under the key's derived ids (see `command-route.ts`).
  *
  * Keys live `IDEMPOTENCY_TTL_HOURS` (24 by default): the projector's purge job deletes older ones in batches
  * (`purgeExpiredKeys`), after which the key is new. "New" must hold for the ids too: the event and aggregate ids a

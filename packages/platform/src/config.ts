@@ -33,6 +33,25 @@ export interface Config {
    * into `dataDir` (see `ensureMasterKey` in `@pc/personal-data`).
    */
   readonly piiMasterKey: Buffer | undefined
+  /** `REQUEST_TIMEOUT_MS`: a request not answered by then gets 503 `UNAVAILABLE` (Fastify's `handlerTimeout`). */
+  readonly requestTimeoutMs: number
+  /** How long the database may take before the request gives up on it (see `DatabaseTimeouts`). */
+  readonly database: DatabaseTimeouts
+}
+
+/**
+ * Bounds on every connection of the runtime's pool, so a stalled or overloaded PostgreSQL turns into a 503 within
+ * the request timeout instead of requests that hang (and commit long after their client gave up). 0: no limit.
+ */
+export interface DatabaseTimeouts {
+  /** `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL cancels a statement running longer (`statement_timeout`). */
+  readonly statementTimeoutMs: number
+  /** `DATABASE_QUERY_TIMEOUT_MS`: the client stops waiting for an answer (pg `query_timeout`); for a server that does not answer at all. */
+  readonly queryTimeoutMs: number
+  /** `DATABASE_CONNECT_TIMEOUT_MS`: a new connection must be up by then (pg `connectionTimeoutMillis`). */
+  readonly connectTimeoutMs: number
+  /** `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`: PostgreSQL ends a session idle inside a transaction this long. */
+  readonly idleInTransactionTimeoutMs: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -110,6 +129,11 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024, 64 * 1024),
   DISCLOSURE_ADVANCE_NOTICE_DAYS: integer(0, 365, 7),
   DISCLOSURE_SCHEDULE: json(DisclosureSchedule, DEFAULT_DISCLOSURE_SCHEDULE),
+  REQUEST_TIMEOUT_MS: integer(1000, 600_000, 10_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(0, 3_600_000, 5_000),
+  DATABASE_QUERY_TIMEOUT_MS: integer(0, 3_600_000, 6_000),
+  DATABASE_CONNECT_TIMEOUT_MS: integer(100, 600_000, 3_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, 3_600_000, 5_000),
   PII_MASTER_KEY: optionalString(z.string()).transform((raw, ctx) => {
     if (raw === undefined) return undefined
     const key = decodeMasterKey(raw)
@@ -169,6 +193,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     disclosureAdvanceNoticeDays: e.DISCLOSURE_ADVANCE_NOTICE_DAYS,
     disclosureSchedule: e.DISCLOSURE_SCHEDULE,
     piiMasterKey: e.PII_MASTER_KEY,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    database: Object.freeze({
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    }),
   })
 }
 

@@ -50,6 +50,8 @@ t.test('values are parsed and typed', async (t) => {
     bodyLimitBytes: 2048,
     disclosureAdvanceNoticeDays: 7,
     disclosureSchedule: DEFAULT_DISCLOSURE_SCHEDULE,
+    requestTimeoutMs: 10_000,
+    database: { statementTimeoutMs: 5000, queryTimeoutMs: 6000, connectTimeoutMs: 3000, idleInTransactionTimeoutMs: 5000 },
   })
 })
 
@@ -109,4 +111,22 @@ t.test('several bad variables are named together on one line', async (t) => {
 
 t.test('unrelated variables never fail start-up', async (t) => {
   t.doesNotThrow(() => loadConfig({ SOMETHING_ELSE: '\u0000weird', NODE_OPTIONS: '--foo' }))
+})
+
+t.test('request and database timeouts: defaults of a few seconds, parsed, checked by name', async (t) => {
+  const defaults = loadConfig({})
+  t.equal(defaults.requestTimeoutMs, 10_000, 'longer than the 5 s a waitFor query may wait')
+  t.same(defaults.database, { statementTimeoutMs: 5000, queryTimeoutMs: 6000, connectTimeoutMs: 3000, idleInTransactionTimeoutMs: 5000 })
+  t.ok(Object.isFrozen(defaults.database))
+  const set = loadConfig({
+    REQUEST_TIMEOUT_MS: '4000',
+    DATABASE_STATEMENT_TIMEOUT_MS: '0',
+    DATABASE_QUERY_TIMEOUT_MS: '2500',
+    DATABASE_CONNECT_TIMEOUT_MS: '800',
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '9000',
+  })
+  t.equal(set.requestTimeoutMs, 4000)
+  t.same(set.database, { statementTimeoutMs: 0, queryTimeoutMs: 2500, connectTimeoutMs: 800, idleInTransactionTimeoutMs: 9000 })
+  t.match(errorLine({ REQUEST_TIMEOUT_MS: '500' }), /^configuration error: REQUEST_TIMEOUT_MS must be an integer 1000-600000 \(got "500"\)$/)
+  t.match(errorLine({ DATABASE_STATEMENT_TIMEOUT_MS: '5s' }), /DATABASE_STATEMENT_TIMEOUT_MS must be an integer/)
 })

@@ -127,6 +127,9 @@ function fastifyProblem(error: unknown): Problem | undefined {
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500
   const message = typeof e.message === 'string' ? e.message : ''
   switch (code) {
+    case 'FST_ERR_HANDLER_TIMEOUT':
+      // `REQUEST_TIMEOUT_MS` ran out, in practice waiting for the database: retry later, like any outage.
+      return problem('UNAVAILABLE', { detail: UNAVAILABLE_DETAIL })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('PAYLOAD_TOO_LARGE', { detail: 'the request body is larger than this server accepts' })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -176,11 +179,12 @@ function zodFields(issues: ZodLikeIssue[]): FieldError[] {
 }
 
 // SQLSTATE classes meaning "the database is not there right now" rather than "the query is wrong":
-// 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections.
-const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/
+// 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections, and the
+// timeouts we set: 57014 query_canceled (statement_timeout), 25P03 idle_in_transaction_session_timeout.
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300|57014|25P03)$/
 const UNAVAILABLE_NET: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
 // node-postgres reports these without a code.
-const UNAVAILABLE_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect', 'Client was closed']
+const UNAVAILABLE_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect', 'Client was closed', 'Query read timeout']
 
 /** Infrastructure that is down: the store's own error, or a pg / socket failure, possibly wrapped as `cause`. */
 export function isUnavailable(error: unknown, depth = 0): boolean {

@@ -14,8 +14,8 @@ import requestIdPlugin, { genReqId } from './request-id.plugin.js'
 /** A Fastify instance with zod schemas on its routes. */
 export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>
 
-/** Longer than `waitFor`'s 5 s, short enough that a stuck request does not hold a socket forever. */
-const REQUEST_TIMEOUT_MS = 30_000
+/** The time a client may take to send its request (Node's `requestTimeout`; slow-loris protection). */
+const RECEIVE_TIMEOUT_MS = 30_000
 /** Longer than the 60 s idle timeout of common load balancers, so they close first and never hit a dead socket. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000
 
@@ -33,7 +33,10 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   const app = Fastify({
     loggerInstance: runtime.logger,
     bodyLimit: config.bodyLimitBytes,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: RECEIVE_TIMEOUT_MS,
+    // `REQUEST_TIMEOUT_MS`: answered by then, if need be with 503 UNAVAILABLE (the handler's own work goes on
+    // until the database timeouts end it; see `DatabaseTimeouts`).
+    handlerTimeout: config.requestTimeoutMs,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Ids come from `genReqId`, which vets a caller's `X-Request-Id` before trusting it.
     requestIdHeader: false,

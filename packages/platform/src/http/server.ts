@@ -8,6 +8,7 @@ import authPlugin from './auth.plugin.js'
 import docsPlugin from './docs.plugin.js'
 import errorsPlugin from './errors.plugin.js'
 import healthPlugin from './health.plugin.js'
+import mediaTypePlugin from './media-type.plugin.js'
 import metricsPlugin from './metrics.plugin.js'
 import requestIdPlugin, { genReqId } from './request-id.plugin.js'
 
@@ -21,8 +22,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000
 
 /**
  * The server every service shares, with no application routes yet: logger, body limit, timeouts, request
- * ids, zod validation, problem+json errors, auth, `/health/*`, `/metrics` and `/docs`. A service registers its
- * app plugin on the result; `pnpm start` registers all of them on one.
+ * ids, UTF-8 JSON bodies only, zod validation, problem+json errors, auth, `/health/*`, `/metrics` and `/docs`.
+ * A service registers its app plugin on the result; `pnpm start` registers all of them on one.
  *
  * @example
  * const app = await createHttpServer(config, runtime)
@@ -45,6 +46,7 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
 
   await app.register(requestIdPlugin)
   await app.register(errorsPlugin)
+  await app.register(mediaTypePlugin)
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
   await app.register(authPlugin, { secrets: [runtime.jwtSecret] })

@@ -93,7 +93,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'The case queue, newest first, filtered to what the caller may see',
@@ -117,7 +117,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases/:id',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: { tags, summary: 'One case', params: CaseParams, querystring: WaitForQuery, response: { 200: CaseDetailView } },
     },
     async (request, reply) => {
@@ -134,7 +134,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases/:id/timeline',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: "A case's timeline, one entry per event (residents: public entries only)",
@@ -156,7 +156,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases/:id/history',
     {
-      preHandler: requireRoles('staff', 'manager', 'auditor'),
+      preValidation: requireRoles('staff', 'manager', 'auditor'),
       schema: {
         tags,
         summary: 'The case as it stood at a moment or a revision, folded from the event store',
@@ -200,7 +200,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases/:id/events',
     {
-      preHandler: requireRoles('auditor', 'manager'),
+      preValidation: requireRoles('auditor', 'manager'),
       schema: {
         tags,
         summary: "A case stream's raw stored events, with their hash chain",

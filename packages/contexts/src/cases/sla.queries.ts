@@ -38,7 +38,7 @@ export const slaRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => 
   app.get(
     '/sla/overdue',
     {
-      preHandler: requireRoles('staff', 'manager', 'auditor'),
+      preValidation: requireRoles('staff', 'manager', 'auditor'),
       schema: {
         tags: ['sla'],
         summary: 'Open cases past an SLA deadline, soonest deadline first',

@@ -33,6 +33,11 @@ export interface Config {
    * into `dataDir` (see `ensureMasterKey` in `@pc/personal-data`).
    */
   readonly piiMasterKey: Buffer | undefined
+  /**
+   * `CORS_ORIGINS`: the browser origins (`https://portal.example.org`) allowed to call the API cross-origin; empty
+   * means CORS is off and no browser page of another origin can read an answer.
+   */
+  readonly corsOrigins: readonly string[]
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -65,6 +70,31 @@ function isPostgresUrl(value: string): boolean {
     return false
   }
 }
+
+/** `https://a.example, http://localhost:5173` → the origins, each exactly as a browser sends it in `Origin`. */
+const originList = optionalString(z.string()).transform((raw, ctx): string[] => {
+  if (raw === undefined) return []
+  const origins = raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  for (const origin of origins) {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    const web = parsed !== undefined && (parsed.protocol === 'https:' || parsed.protocol === 'http:')
+    if (!web || parsed!.origin !== origin) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be a comma-separated list of origins such as https://portal.example.org ' +
+          '(scheme, host and optional port; no path, no trailing slash, no *)',
+      })
+      return z.NEVER
+    }
+  }
+  return [...new Set(origins)]
+})
 
 /** A JSON document checked against `schema`; a failure names the member (`0.every: …`). */
 function json<T>(schema: z.ZodType<T>, fallback: T) {
@@ -119,6 +149,7 @@ const EnvSchema = z.object({
     }
     return key
   }),
+  CORS_ORIGINS: originList,
 })
 
 /** What a bad value looked like, without leaking a secret into a terminal or a log. */
@@ -169,6 +200,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     disclosureAdvanceNoticeDays: e.DISCLOSURE_ADVANCE_NOTICE_DAYS,
     disclosureSchedule: e.DISCLOSURE_SCHEDULE,
     piiMasterKey: e.PII_MASTER_KEY,
+    corsOrigins: Object.freeze(e.CORS_ORIGINS),
   })
 }
 

@@ -50,6 +50,7 @@ t.test('values are parsed and typed', async (t) => {
     bodyLimitBytes: 2048,
     disclosureAdvanceNoticeDays: 7,
     disclosureSchedule: DEFAULT_DISCLOSURE_SCHEDULE,
+    corsOrigins: [],
   })
 })
 
@@ -109,4 +110,15 @@ t.test('several bad variables are named together on one line', async (t) => {
 
 t.test('unrelated variables never fail start-up', async (t) => {
   t.doesNotThrow(() => loadConfig({ SOMETHING_ELSE: '\u0000weird', NODE_OPTIONS: '--foo' }))
+})
+
+t.test('CORS_ORIGINS: unset is CORS off; a comma-separated list of exact origins', async (t) => {
+  t.same(loadConfig({}).corsOrigins, [], 'off by default')
+  t.same(loadConfig({ CORS_ORIGINS: '  ' }).corsOrigins, [], 'blank is unset')
+  const config = loadConfig({ CORS_ORIGINS: 'https://portal.example.org, http://localhost:5173,https://portal.example.org' })
+  t.same(config.corsOrigins, ['https://portal.example.org', 'http://localhost:5173'], 'trimmed, duplicates dropped')
+  t.ok(Object.isFrozen(config.corsOrigins))
+  for (const bad of ['*', 'portal.example.org', 'https://portal.example.org/', 'https://portal.example.org/app', 'ftp://files.example.org']) {
+    t.match(errorLine({ CORS_ORIGINS: bad }), /^configuration error: CORS_ORIGINS must be a comma-separated list of origins/, bad)
+  }
 })

@@ -11,6 +11,7 @@ import healthPlugin from './health.plugin.js'
 import mediaTypePlugin from './media-type.plugin.js'
 import metricsPlugin from './metrics.plugin.js'
 import requestIdPlugin, { genReqId } from './request-id.plugin.js'
+import securityHeadersPlugin from './security-headers.plugin.js'
 
 /** A Fastify instance with zod schemas on its routes. */
 export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>
@@ -22,7 +23,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000
 
 /**
  * The server every service shares, with no application routes yet: logger, body limit, timeouts, request
- * ids, UTF-8 JSON bodies only, zod validation, problem+json errors, auth, `/health/*`, `/metrics` and `/docs`.
+ * ids, security headers and CORS, UTF-8 JSON bodies only, zod validation, problem+json errors, auth,
+ * `/health/*`, `/metrics` and `/docs`.
  * A service registers its app plugin on the result; `pnpm start` registers all of them on one.
  *
  * @example
@@ -45,6 +47,7 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   app.setSerializerCompiler(serializerCompiler)
 
   await app.register(requestIdPlugin)
+  await app.register(securityHeadersPlugin, { corsOrigins: config.corsOrigins })
   await app.register(errorsPlugin)
   await app.register(mediaTypePlugin)
   await app.register(docsPlugin)

@@ -13,6 +13,7 @@ export const ErrorCode = {
   RULE_VIOLATED: { status: 422, title: 'Business rule violated' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused with another request' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   INTERNAL: { status: 500, title: 'Internal error' },
@@ -102,6 +103,17 @@ export class IdempotencyKeyReusedError extends ProblemError {
   override readonly name = 'IdempotencyKeyReusedError'
   constructor(readonly key: string) {
     super('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request')
+  }
+}
+
+/**
+ * A request body in a media type or character set the API does not read (only `application/json` in UTF-8).
+ * HTTP 415, with the `Content-Type` header named as the failing field.
+ */
+export class UnsupportedMediaTypeError extends ProblemError {
+  override readonly name = 'UnsupportedMediaTypeError'
+  constructor(message = 'must be application/json in UTF-8') {
+    super('UNSUPPORTED_MEDIA_TYPE', message)
   }
 }
 

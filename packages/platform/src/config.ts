@@ -33,6 +33,11 @@ export interface Config {
    * into `dataDir` (see `ensureMasterKey` in `@pc/personal-data`).
    */
   readonly piiMasterKey: Buffer | undefined
+  /**
+   * `CORS_ORIGINS`: the browser origins (`https://portal.example.org`) allowed to call the API cross-origin; empty
+   * means CORS is off and no browser page of another origin can read an answer.
+   */
+  readonly corsOrigins: readonly string[]
   /** `REQUEST_TIMEOUT_MS`: a request not answered by then gets 503 `UNAVAILABLE` (Fastify's `handlerTimeout`). */
   readonly requestTimeoutMs: number
   /** How long the database may take before the request gives up on it (see `DatabaseTimeouts`). */
@@ -84,6 +89,31 @@ function isPostgresUrl(value: string): boolean {
     return false
   }
 }
+
+/** `https://a.example, http://localhost:5173` → the origins, each exactly as a browser sends it in `Origin`. */
+const originList = optionalString(z.string()).transform((raw, ctx): string[] => {
+  if (raw === undefined) return []
+  const origins = raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  for (const origin of origins) {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    const web = parsed !== undefined && (parsed.protocol === 'https:' || parsed.protocol === 'http:')
+    if (!web || parsed!.origin !== origin) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be a comma-separated list of origins such as https://portal.example.org ' +
+          '(scheme, host and optional port; no path, no trailing slash, no *)',
+      })
+      return z.NEVER
+    }
+  }
+  return [...new Set(origins)]
+})
 
 /** A JSON document checked against `schema`; a failure names the member (`0.every: …`). */
 function json<T>(schema: z.ZodType<T>, fallback: T) {
@@ -143,6 +173,7 @@ const EnvSchema = z.object({
     }
     return key
   }),
+  CORS_ORIGINS: originList,
 })
 
 /** What a bad value looked like, without leaking a secret into a terminal or a log. */
@@ -200,6 +231,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     }),
+    corsOrigins: Object.freeze(e.CORS_ORIGINS),
   })
 }
 

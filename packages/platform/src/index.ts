@@ -10,7 +10,7 @@
 export { loadConfig, LOG_LEVELS, type Config, type LogLevel } from './config.js'
 export { ConfigError, IdempotencyKeyReusedError, UnauthenticatedError } from './errors.js'
 export { ensureJwtSecret, jwtSecretFile } from './jwt-secret.js'
-export { createLogger, loggerOptions, REDACTED, REDACTED_PATHS, type Logger } from './logger.js'
+export { createLogger, loggerOptions, REDACTED, REDACTED_PATHS, serializeError, type Logger } from './logger.js'
 export { createMetricsRegistry, DEFAULT_BUCKETS, type HttpMetrics, type MetricsRegistry } from './metrics.js'
 export { ROLES, Role } from './roles.js'
 export { openRuntime, EMBEDDED_DATABASE, type DatabaseTables, type Runtime, type RuntimeOptions } from './runtime.js'

@@ -52,6 +52,7 @@ t.test('values are parsed and typed', async (t) => {
     disclosureSchedule: DEFAULT_DISCLOSURE_SCHEDULE,
     requestTimeoutMs: 10_000,
     database: { statementTimeoutMs: 5000, queryTimeoutMs: 6000, connectTimeoutMs: 3000, idleInTransactionTimeoutMs: 5000 },
+    corsOrigins: [],
   })
 })
 
@@ -129,4 +130,15 @@ t.test('request and database timeouts: defaults of a few seconds, parsed, checke
   t.same(set.database, { statementTimeoutMs: 0, queryTimeoutMs: 2500, connectTimeoutMs: 800, idleInTransactionTimeoutMs: 9000 })
   t.match(errorLine({ REQUEST_TIMEOUT_MS: '500' }), /^configuration error: REQUEST_TIMEOUT_MS must be an integer 1000-600000 \(got "500"\)$/)
   t.match(errorLine({ DATABASE_STATEMENT_TIMEOUT_MS: '5s' }), /DATABASE_STATEMENT_TIMEOUT_MS must be an integer/)
+})
+
+t.test('CORS_ORIGINS: unset is CORS off; a comma-separated list of exact origins', async (t) => {
+  t.same(loadConfig({}).corsOrigins, [], 'off by default')
+  t.same(loadConfig({ CORS_ORIGINS: '  ' }).corsOrigins, [], 'blank is unset')
+  const config = loadConfig({ CORS_ORIGINS: 'https://portal.example.org, http://localhost:5173,https://portal.example.org' })
+  t.same(config.corsOrigins, ['https://portal.example.org', 'http://localhost:5173'], 'trimmed, duplicates dropped')
+  t.ok(Object.isFrozen(config.corsOrigins))
+  for (const bad of ['*', 'portal.example.org', 'https://portal.example.org/', 'https://portal.example.org/app', 'ftp://files.example.org']) {
+    t.match(errorLine({ CORS_ORIGINS: bad }), /^configuration error: CORS_ORIGINS must be a comma-separated list of origins/, bad)
+  }
 })

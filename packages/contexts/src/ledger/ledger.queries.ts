@@ -43,7 +43,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/head',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'The latest signed tree head',
@@ -60,7 +60,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/public-key',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'The Ed25519 public key (SPKI PEM) that verifies tree heads',
@@ -78,7 +78,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/proofs/inclusion',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'RFC 6962 inclusion proof of an event in the tree of treeSize leaves (default: the latest signed head)',
@@ -96,7 +96,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/proofs/consistency',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'RFC 6962 consistency proof: the tree of `to` leaves extends the tree of `from` leaves',

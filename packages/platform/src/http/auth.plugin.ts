@@ -1,5 +1,5 @@
 import { ForbiddenError } from '@pc/contracts'
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { UnauthenticatedError } from '../errors.js'
 import type { Role } from '../roles.js'
@@ -59,13 +59,15 @@ export function requireAuthentication(app: FastifyInstance): void {
 }
 
 /**
- * A `preHandler` admitting callers that hold at least one of `roles` (403 `FORBIDDEN` otherwise); it
- * authenticates first when nothing has yet.
+ * A `preValidation` hook admitting callers that hold at least one of `roles` (403 `FORBIDDEN` otherwise); it
+ * authenticates first when nothing has yet. Use it as `preValidation`, not `preHandler`: it then runs before the
+ * params, query and body are validated, so a caller without the role gets 403 and never a 400 that would teach
+ * them the route's shape.
  *
  * @example
- * app.post('/cases/:id/assign', { preHandler: requireRoles('staff', 'manager'), schema }, handler)
+ * app.post('/cases/:id/assign', { preValidation: requireRoles('staff', 'manager'), schema }, handler)
  */
-export function requireRoles(...roles: Role[]): preHandlerAsyncHookHandler {
+export function requireRoles(...roles: Role[]): preValidationAsyncHookHandler {
   return async (request) => {
     await request.server.authenticate(request)
     const actor = actorOf(request)

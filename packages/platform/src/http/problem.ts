@@ -86,6 +86,8 @@ function fromProblemError(error: ProblemError): MappedError {
       return { problem: problem('UNAVAILABLE', { detail: UNAVAILABLE_DETAIL }), kind: 'unavailable' }
     case 'INTERNAL':
       return { problem: problem('INTERNAL', { detail: 'an unexpected error occurred' }), kind: 'internal' }
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return { problem: unsupportedMediaType(error.message), kind: 'client' }
     case 'UNAUTHENTICATED':
       return {
         problem: problem('UNAUTHENTICATED', { detail: error.message }),
@@ -133,12 +135,7 @@ function fastifyProblem(error: unknown): Problem | undefined {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('PAYLOAD_TOO_LARGE', { detail: 'the request body is larger than this server accepts' })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      // Answered as 400 VALIDATION_FAILED rather than 415 so every status stays tied to one code of the
-      // contract table; the field says what to fix.
-      return problem('VALIDATION_FAILED', {
-        detail: 'unsupported content type',
-        errors: [{ path: 'headers.content-type', message: 'must be application/json' }],
-      })
+      return unsupportedMediaType('must be application/json')
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -149,6 +146,14 @@ function fastifyProblem(error: unknown): Problem | undefined {
   if (status === 413) return problem('PAYLOAD_TOO_LARGE', { detail: message })
   if (status >= 400 && status < 500) return problem('VALIDATION_FAILED', { detail: message })
   return undefined
+}
+
+/** 415, naming the header to fix like a validation field. */
+function unsupportedMediaType(message: string): Problem {
+  return problem('UNSUPPORTED_MEDIA_TYPE', {
+    detail: 'unsupported content type',
+    errors: [{ path: 'headers.content-type', message }],
+  })
 }
 
 function contextName(context: string | undefined): string {

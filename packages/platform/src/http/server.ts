@@ -8,8 +8,10 @@ import authPlugin from './auth.plugin.js'
 import docsPlugin from './docs.plugin.js'
 import errorsPlugin from './errors.plugin.js'
 import healthPlugin from './health.plugin.js'
+import mediaTypePlugin from './media-type.plugin.js'
 import metricsPlugin from './metrics.plugin.js'
 import requestIdPlugin, { genReqId } from './request-id.plugin.js'
+import securityHeadersPlugin from './security-headers.plugin.js'
 
 /** A Fastify instance with zod schemas on its routes. */
 export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>
@@ -21,8 +23,9 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000
 
 /**
  * The server every service shares, with no application routes yet: logger, body limit, timeouts, request
- * ids, zod validation, problem+json errors, auth, `/health/*`, `/metrics` and `/docs`. A service registers its
- * app plugin on the result; `pnpm start` registers all of them on one.
+ * ids, security headers and CORS, UTF-8 JSON bodies only, zod validation, problem+json errors, auth,
+ * `/health/*`, `/metrics` and `/docs`.
+ * A service registers its app plugin on the result; `pnpm start` registers all of them on one.
  *
  * @example
  * const app = await createHttpServer(config, runtime)
@@ -47,7 +50,9 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   app.setSerializerCompiler(serializerCompiler)
 
   await app.register(requestIdPlugin)
+  await app.register(securityHeadersPlugin, { corsOrigins: config.corsOrigins })
   await app.register(errorsPlugin)
+  await app.register(mediaTypePlugin)
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
   await app.register(authPlugin, { secrets: [runtime.jwtSecret] })

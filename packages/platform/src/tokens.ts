@@ -99,15 +99,11 @@ export class TokenVerifier {
    * verifies.
    */
   async verify(token: string): Promise<AuthenticatedActor> {
-    const known = this.#verified.get(token)
+    const known = this.#current(token)
     if (known !== undefined) {
-      const now = Math.floor(Date.now() / 1000)
-      if (known.exp > now - CLOCK_TOLERANCE_SECONDS && (known.nbf === undefined || known.nbf <= now + CLOCK_TOLERANCE_SECONDS)) {
-        this.#verified.delete(token)
-        this.#verified.set(token, known)
-        return known.actor
-      }
       this.#verified.delete(token)
+      this.#verified.set(token, known)
+      return known.actor
     }
     const payload = await this.#payloadOf(token)
     const claims = Claims.safeParse(payload)
@@ -129,6 +125,24 @@ export class TokenVerifier {
       if (this.#verified.size > VERIFIED_TOKENS) this.#verified.delete(this.#verified.keys().next().value!)
     }
     return actor
+  }
+
+  /**
+   * Whether `token` is one this verifier already verified and whose time claims still hold, without checking a
+   * signature: the auth plugin lets such a caller through while its address is held back for failed attempts.
+   */
+  knows(token: string): boolean {
+    return this.#current(token) !== undefined
+  }
+
+  /** The kept verification of `token` while its `exp` and `nbf` hold; a stale one is dropped. */
+  #current(token: string): VerifiedToken | undefined {
+    const known = this.#verified.get(token)
+    if (known === undefined) return undefined
+    const now = Math.floor(Date.now() / 1000)
+    if (known.exp > now - CLOCK_TOLERANCE_SECONDS && (known.nbf === undefined || known.nbf <= now + CLOCK_TOLERANCE_SECONDS)) return known
+    this.#verified.delete(token)
+    return undefined
   }
 
   /** Forgets every verified token (the server closing). */

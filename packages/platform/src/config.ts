@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts'
-import { decodeMasterKey } from '@pc/personal-data'
+// The master-key module alone: the package's index brings kysely, which `cli token` has no use for.
+import { decodeMasterKey } from '@pc/personal-data/master-key'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 

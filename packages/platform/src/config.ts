@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
-import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts'
-// The master-key module alone: the package's index brings kysely, which `cli token` has no use for.
+// Modules one by one rather than the packages' indexes, which bring every schema and kysely: `cli token` loads this.
+import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts/disclosures/schedule'
 import { decodeMasterKey } from '@pc/personal-data/master-key'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'

@@ -130,6 +130,23 @@ export class WrongExpectedRevisionError extends ProblemError {
   }
 }
 
+/**
+ * The caller sent more requests than its limit allows in the current window. HTTP 429 `RATE_LIMITED` with
+ * `Retry-After` and the `RateLimit-*` headers, all in seconds.
+ */
+export class RateLimitedError extends ProblemError {
+  override readonly name = 'RateLimitedError'
+  constructor(
+    message: string,
+    /** The requests (or failed authentications) the window allows. */
+    readonly limit: number,
+    /** Seconds until the window resets and the caller may try again. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super('RATE_LIMITED', message)
+  }
+}
+
 /** A backing service (the event store, the database) cannot be reached or failed. HTTP 503. */
 export class StoreUnavailableError extends ProblemError {
   override readonly name = 'StoreUnavailableError'

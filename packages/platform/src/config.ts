@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
-import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts'
-import { decodeMasterKey } from '@pc/personal-data'
+// Modules one by one rather than the packages' indexes, which bring every schema and kysely: `cli token` loads this.
+import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts/disclosures/schedule'
+import { decodeMasterKey } from '@pc/personal-data/master-key'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 
@@ -24,6 +25,16 @@ export interface Config {
   readonly logLevel: LogLevel
   /** `BODY_LIMIT_BYTES`: larger request bodies are refused with 413. */
   readonly bodyLimitBytes: number
+  /**
+   * `RATE_LIMIT_PER_MINUTE`: requests per minute per authenticated user (the token's `sub`), and per IP address for
+   * requests without a verified token; more answer 429 `RATE_LIMITED`. 0 turns the limit off.
+   */
+  readonly rateLimitPerMinute: number
+  /**
+   * `RATE_LIMIT_AUTH_FAILURES_PER_MINUTE`: failed authentications (401) per minute per IP address; past it, requests
+   * from that address that need a token answer 429 before their token is checked. 0 turns the limit off.
+   */
+  readonly rateLimitAuthFailuresPerMinute: number
   /** `DISCLOSURE_ADVANCE_NOTICE_DAYS`: a major matter is published at least this many days before it takes effect. */
   readonly disclosureAdvanceNoticeDays: number
   /** `DISCLOSURE_SCHEDULE`: the estate's disclosure schedule, a JSON array (see `DisclosureScheduleEntry`). */
@@ -157,6 +168,10 @@ const EnvSchema = z.object({
     )
     .default('info'),
   BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024, 64 * 1024),
+  // Generous on purpose: a person clicking through the API never comes near 100 requests a second; a script that
+  // floods is held to it, and others' requests are counted apart.
+  RATE_LIMIT_PER_MINUTE: integer(0, 10_000_000, 6_000),
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: integer(0, 10_000_000, 30),
   DISCLOSURE_ADVANCE_NOTICE_DAYS: integer(0, 365, 7),
   DISCLOSURE_SCHEDULE: json(DisclosureSchedule, DEFAULT_DISCLOSURE_SCHEDULE),
   REQUEST_TIMEOUT_MS: integer(1000, 600_000, 10_000),
@@ -221,6 +236,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     jwtSecret: e.JWT_SECRET,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitAuthFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
     disclosureAdvanceNoticeDays: e.DISCLOSURE_ADVANCE_NOTICE_DAYS,
     disclosureSchedule: e.DISCLOSURE_SCHEDULE,
     piiMasterKey: e.PII_MASTER_KEY,

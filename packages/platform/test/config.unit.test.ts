@@ -25,6 +25,8 @@ t.test('defaults: an empty environment is a valid embedded configuration', async
   t.equal(config.jwtSecret, undefined)
   t.equal(config.logLevel, 'info')
   t.equal(config.bodyLimitBytes, 65536)
+  t.equal(config.rateLimitPerMinute, 6000)
+  t.equal(config.rateLimitAuthFailuresPerMinute, 30)
   t.ok(Object.isFrozen(config), 'the configuration cannot be changed after start')
 })
 
@@ -38,6 +40,8 @@ t.test('values are parsed and typed', async (t) => {
     JWT_SECRET: 'k'.repeat(40),
     LOG_LEVEL: 'DEBUG',
     BODY_LIMIT_BYTES: '2048',
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
   })
   t.same(config, {
     port: 8080,
@@ -48,6 +52,8 @@ t.test('values are parsed and typed', async (t) => {
     jwtSecret: 'k'.repeat(40),
     logLevel: 'debug',
     bodyLimitBytes: 2048,
+    rateLimitPerMinute: 0,
+    rateLimitAuthFailuresPerMinute: 5,
     disclosureAdvanceNoticeDays: 7,
     disclosureSchedule: DEFAULT_DISCLOSURE_SCHEDULE,
     requestTimeoutMs: 10_000,
@@ -102,6 +108,16 @@ t.test('EVENTSTORE_URL, JWT_SECRET, LOG_LEVEL and BODY_LIMIT_BYTES are checked',
   t.notMatch(secret, /short-secret/, 'a secret is never echoed')
   t.match(errorLine({ LOG_LEVEL: 'loud' }), /^configuration error: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)$/)
   t.match(errorLine({ BODY_LIMIT_BYTES: '10' }), /^configuration error: BODY_LIMIT_BYTES must be an integer 1024-104857600/)
+})
+
+t.test('RATE_LIMIT_PER_MINUTE and RATE_LIMIT_AUTH_FAILURES_PER_MINUTE are counts, 0 turning them off', async (t) => {
+  t.equal(errorLine({ RATE_LIMIT_PER_MINUTE: 'lots' }), 'configuration error: RATE_LIMIT_PER_MINUTE must be an integer 0-10000000 (got "lots")')
+  t.equal(
+    errorLine({ RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '-1' }),
+    'configuration error: RATE_LIMIT_AUTH_FAILURES_PER_MINUTE must be an integer 0-10000000 (got "-1")',
+  )
+  const off = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0' })
+  t.same([off.rateLimitPerMinute, off.rateLimitAuthFailuresPerMinute], [0, 0])
 })
 
 t.test('several bad variables are named together on one line', async (t) => {

@@ -65,7 +65,7 @@ export const CommandHeaders = z.looseObject({
 const ACCEPTABLE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Problems a command route may answer, for the OpenAPI document. */
-const PROBLEM_RESPONSES = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 503: Problem }
+const PROBLEM_RESPONSES = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Problem }
 
 const NoParams = z.object({})
 

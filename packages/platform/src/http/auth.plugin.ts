@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { UnauthenticatedError } from '../errors.js'
 import type { Role } from '../roles.js'
 import { TokenVerifier, type AuthenticatedActor } from '../tokens.js'
+import type { AuthFailureGate } from './rate-limit.plugin.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,21 +20,43 @@ declare module 'fastify' {
 export interface AuthPluginOptions {
   /** The HS256 secrets tokens may be signed with, the current one first (`runtime.jwtSecret`). */
   secrets: readonly string[]
+  /**
+   * Failed authentications per address (`app.authFailures` of the rate-limit plugin); unset means no such limit.
+   * While an address is held back, its requests answer 429 before their token is checked, unless the token is one
+   * this server already verified (someone else behind the same address who was signed in keeps working).
+   */
+  failures?: AuthFailureGate | undefined
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
 
-const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { secrets }) => {
+const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { secrets, failures }) => {
   const verifier = new TokenVerifier(secrets)
   app.addHook('onClose', async () => verifier.clear())
   app.decorateRequest('actor', null)
-  app.decorate('authenticate', async (request: FastifyRequest) => {
-    if (request.actor) return
-    const header = request.headers.authorization
+
+  async function verify(header: string | undefined): Promise<AuthenticatedActor> {
     if (header === undefined) throw new UnauthenticatedError('missing Authorization: Bearer token')
     const match = BEARER.exec(header)
     if (!match?.[1]) throw new UnauthenticatedError('the Authorization header is not a Bearer token')
-    request.actor = await verifier.verify(match[1])
+    return verifier.verify(match[1])
+  }
+
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    if (request.actor) return
+    const header = request.headers.authorization
+    if (failures === undefined) {
+      request.actor = await verify(header)
+      return
+    }
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+    if (token === undefined || !verifier.knows(token)) await failures.admit(request)
+    try {
+      request.actor = await verify(header)
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) await failures.failed(request)
+      throw error
+    }
   })
 }
 

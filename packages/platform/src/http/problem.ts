@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   ProblemError,
+  RateLimitedError,
   RuleViolationError,
   StoreUnavailableError,
   WrongExpectedRevisionError,
@@ -94,6 +95,19 @@ function fromProblemError(error: ProblemError): MappedError {
         kind: 'client',
         headers: { 'www-authenticate': 'Bearer realm="property-cases"' },
       }
+  }
+  if (error instanceof RateLimitedError) {
+    return {
+      problem: problem('RATE_LIMITED', { detail: error.message }),
+      kind: 'client',
+      // RFC 9110 `Retry-After` and the IETF draft's `RateLimit-*` (the names @fastify/rate-limit's draft mode uses).
+      headers: {
+        'retry-after': String(error.retryAfterSeconds),
+        'ratelimit-limit': String(error.limit),
+        'ratelimit-remaining': '0',
+        'ratelimit-reset': String(error.retryAfterSeconds),
+      },
+    }
   }
   if (error instanceof RuleViolationError) {
     const errors = error.field === undefined ? undefined : [{ path: error.field, message: error.message }]

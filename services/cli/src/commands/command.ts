@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from '@pc/platform'
+import { ConfigError, loadConfig, type Config } from '@pc/platform/config'
 import type { ProgressSink } from '../progress/progress.js'
 
 /** Where a command writes and what environment it reads; tests pass their own. */

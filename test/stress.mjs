@@ -13,8 +13,9 @@
  *    non-zero when any run failed.
  */
 import { spawn } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, readdir } from 'node:fs/promises'
+import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -62,11 +63,15 @@ function runSuite(label, files) {
   return new Promise((resolve) => {
     const started = Date.now()
     const child = spawn(process.execPath, [join(root, 'test/run-tests.mjs'), ...files], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    // The whole output of every run is kept, so a failure under load can be read afterwards.
+    const logFile = join(logDir, `${label.replace(/\W+/g, '-')}.log`)
+    const log = createWriteStream(logFile)
     let tail = ''
     const outcomes = []
     const failedChecks = []
     let pending = ''
     const take = (chunk) => {
+      log.write(chunk)
       pending += chunk
       const lines = pending.split('\n')
       pending = lines.pop()
@@ -82,6 +87,7 @@ function runSuite(label, files) {
     child.stderr.on('data', take)
     child.on('close', (code) => {
       take('\n')
+      log.end()
       const summary = /^(\d+) passed, (\d+) failed$/.exec(tail.trim())
       resolve({
         label,
@@ -92,28 +98,37 @@ function runSuite(label, files) {
         outcomes,
         failedChecks,
         lastLine: tail.trim(),
+        logFile,
       })
     })
   })
 }
 
+const logDir = await mkdtemp(join(tmpdir(), 'pc-test-stress-'))
 const workers = startLoad(load)
 const stopLoad = () => workers.forEach((w) => w.kill('SIGKILL'))
 process.on('exit', stopLoad)
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
-console.log(`test:stress: ${load} busy process${load === 1 ? '' : 'es'} on ${availableParallelism()} cores; ${runs} full run${runs === 1 ? '' : 's'}, then ${repeat} focused`)
+console.log(`test:stress: ${load} busy process${load === 1 ? '' : 'es'} on ${availableParallelism()} cores; ${runs} full run${runs === 1 ? '' : 's'}, then ${repeat} focused; logs in ${logDir}`)
+
+/** One line per run as it ends, with the files that failed in it. */
+function report(result, what = '') {
+  const failed = result.outcomes.filter((o) => !o.ok).map((o) => o.file)
+  console.log(`${result.label}${what}: ${result.passed} passed, ${result.failed} failed, ${result.seconds} s${result.code === 0 ? '' : ` (exit ${result.code})`}`)
+  for (const file of [...failed, ...result.failedChecks]) console.log(`  failed: ${file}`)
+}
 
 const results = []
 for (let i = 1; i <= runs; i++) {
   const result = await runSuite(`full ${i}/${runs}`, [])
   results.push(result)
-  console.log(`${result.label}: ${result.passed} passed, ${result.failed} failed, ${result.seconds} s${result.code === 0 ? '' : ` (exit ${result.code})`}`)
+  report(result)
 }
 const focus = repeat > 0 ? await focusFiles() : []
 for (let i = 1; i <= repeat; i++) {
   const result = await runSuite(`focused ${i}/${repeat}`, focus)
   results.push(result)
-  console.log(`${result.label} (${focus.length} files): ${result.passed} passed, ${result.failed} failed, ${result.seconds} s${result.code === 0 ? '' : ` (exit ${result.code})`}`)
+  report(result, ` (${focus.length} files)`)
 }
 stopLoad()
 

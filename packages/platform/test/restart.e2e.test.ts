@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -46,12 +47,22 @@ async function start(t: Test, dataDir: string): Promise<Child> {
   return { proc, exited, output: () => out, url: `http://127.0.0.1:${port}` }
 }
 
+/**
+ * Whether `pid` is a running process. A zombie is not: the orphan's parent (the killed server) is gone, so once it
+ * exits it waits for whoever inherited it to reap it, and `kill(pid, 0)` still succeeds until then.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; Z is a zombie, X dead.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return !/^\d+ \(.*\) [ZX]/s.test(stat)
+  } catch {
+    return existsSync('/proc/self') ? false : true
   }
 }
 

@@ -19,6 +19,10 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.password',
   'jwtSecret',
   '*.jwtSecret',
+  'jwtSecretPrevious',
+  '*.jwtSecretPrevious',
+  'jwtSecrets',
+  '*.jwtSecrets',
   'databaseUrl',
   '*.databaseUrl',
   // personal data, at the top level of a log line and one or two objects down

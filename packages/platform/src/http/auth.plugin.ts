@@ -17,7 +17,7 @@ declare module 'fastify' {
 }
 
 export interface AuthPluginOptions {
-  /** The HS256 secrets tokens may be signed with, the current one first (`runtime.jwtSecret`). */
+  /** The HS256 secrets tokens may be signed with, the current one first (`runtime.jwtSecrets`). */
   secrets: readonly string[]
 }
 

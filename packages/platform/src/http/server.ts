@@ -47,7 +47,7 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   await app.register(errorsPlugin)
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
-  await app.register(authPlugin, { secrets: [runtime.jwtSecret] })
+  await app.register(authPlugin, { secrets: runtime.jwtSecrets })
   await app.register(healthPlugin, { pingDatabase: () => runtime.pingDatabase(), pingEventStore: () => runtime.eventStore.ping() })
   return app
 }

@@ -109,13 +109,16 @@ t.test('a head by a key nobody was given: a finding with the trusted key, accept
   // The rogue head even commits to the true root: what gives it away is the key.
   const head = signTreeHead(treeHead(24n, real.rootHash, new Date()), rogue.privateKey, rogue.keyId)
   await s.store.pool.query('delete from ledger_heads where tree_size = 24')
-  await s.store.pool.query('insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id) values (24, $1, $2, $3, $4)', [
-    head.rootHash,
-    head.timestamp,
-    head.signature,
-    head.keyId,
+  await s.store.pool.query(
+    'insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id, version, origin) values (24, $1, $2, $3, $4, 2, $5)',
+    [head.rootHash, head.timestamp, head.signature, head.keyId, head.origin],
+  )
+  // Slipped in as an old key (the ledger has one current key at a time), its period covering the rogue head.
+  await s.store.pool.query('insert into ledger_keys (key_id, public_key_pem, first_used_at, retired_at) values ($1, $2, $3, now())', [
+    rogue.keyId,
+    rogue.publicKeyPem,
+    '2020-01-01T00:00:00Z',
   ])
-  await s.store.pool.query('insert into ledger_keys (key_id, public_key_pem) values ($1, $2)', [rogue.keyId, rogue.publicKeyPem])
 
   const trusted = await audit(s)
   t.equal(trusted.exitCode, 1)

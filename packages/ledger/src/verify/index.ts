@@ -4,6 +4,7 @@ export {
   LedgerReplay,
   describeFinding,
   leafHashOfEvent,
+  outOfPeriod,
   type ReplayEvent,
   type ReplayOptions,
   type ReplayResult,

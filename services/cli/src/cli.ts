@@ -5,6 +5,7 @@ import { exportCommand } from './commands/export.command.js'
 import { verifyCommand } from './commands/verify.command.js'
 import { auditCommand } from './commands/audit.command.js'
 import { rotateMasterKeyCommand } from './commands/rotate-master-key.command.js'
+import { rotateSigningKeyCommand } from './commands/rotate-signing-key.command.js'
 import { USAGE_ERROR, type CliCommand, type CliIo } from './commands/command.js'
 
 /** A command that a later issue brings; listed in the help so the command line's shape is visible now. */
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CliCommand[] = [
   verifyCommand,
   auditCommand,
   rotateMasterKeyCommand,
+  rotateSigningKeyCommand,
   planned('replay', 'rebuild a stream\'s state as of a time or revision'),
 ]
 

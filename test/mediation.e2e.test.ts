@@ -232,8 +232,9 @@ t.test('a noise dispute mediated to agreement, then resolved, followed up, revie
       status: 'concluded',
       mediatorId: 'mediator-1',
       parties: [
-        { partyId: 'resident-1', role: 'complainant', name: NAMES.complainant, unit: '3-1-201' },
-        { partyId: 'resident-3', role: 'respondent', name: NAMES.respondent },
+        // Sealed in the event; opened at query time for the staff side and the parties (DESIGN §7).
+        { partyId: 'resident-1', role: 'complainant', contact: { subjectId: 'resident-1', name: NAMES.complainant }, unit: '3-1-201' },
+        { partyId: 'resident-3', role: 'respondent', contact: { subjectId: 'resident-3', name: NAMES.respondent } },
       ],
       sessions: [{ sessionId: 'session-1', mode: 'joint' }, { sessionId: 'session-2', mode: 'private', summary: /works nights/ }],
       outcome: { outcome: 'agreement', referredTo: null, note: 'Both signed.' },
@@ -262,7 +263,7 @@ t.test('a noise dispute mediated to agreement, then resolved, followed up, revie
 
     const respondent = await get(m, 'respondent')
     t.equal(respondent.statusCode, 200, 'a party reads it')
-    t.match(respondent.json(), { parties: [{ name: NAMES.complainant }, { name: NAMES.respondent }], sessions: [{ summary: /office/ }, { summary: null }] })
+    t.match(respondent.json(), { parties: [{ contact: { name: NAMES.complainant } }, { contact: { name: NAMES.respondent } }], sessions: [{ summary: /office/ }, { summary: null }] })
     t.same(respondent.json().statements.map((s: { sessionId: string }) => s.sessionId), ['session-1'], 'nothing said in private')
     t.equal((await get(m, 'bystander')).statusCode, 404, 'a resident outside the dispute learns nothing')
     t.equal((await get(`/v1/cases/${id}/mediation`, 'manager')).statusCode, 200)
@@ -299,7 +300,11 @@ t.test('a noise dispute mediated to agreement, then resolved, followed up, revie
     )
     const outsider = await get(`/v1/cases/${other}/mediation`, 'neighbour')
     t.equal(outsider.statusCode, 200, outsider.body)
-    t.same(outsider.json().parties.map((p: { name: string | null }) => p.name), [null, null])
+    t.same(
+      outsider.json().parties.map((p: { contact: unknown }) => p.contact),
+      [{ subjectId: 'resident-1', sealed: true }, { subjectId: 'resident-3', sealed: true }],
+      'whose names there are, not the names',
+    )
     t.notMatch(outsider.body, /王秀英|李建国/)
 
     // 15 days on, the agreement's second term (due in 14) was never found fulfilled; 21 days on, the second

@@ -35,6 +35,7 @@ interface CaseView {
   id: string
   status: string
   review?: unknown
+  reporter?: unknown
 }
 interface TimelineView {
   entries: Array<{ type: string; revision: string; position: string; visibility: string; at: string; actor: { id: string } }>
@@ -280,7 +281,11 @@ export async function readEverything(t: Test, client: HttpClient, loop: ClosedLo
     id: caseId, status: 'closed', revision: '8', resolution: 'Door sensor replaced and tested',
     followUp: { rating: 5, method: 'phone' }, review: { rootCause: 'Worn sensor', typical: false }, noteCount: 2,
   })
-  t.notMatch(JSON.stringify(detail), /王女士|138 0000/, 'no personal data in the answer')
+  // The contact is opened at query time for those who call back (DESIGN §7); the read model holds its envelope.
+  t.same(detail.reporter, { name: '王女士', phone: '138 0000 0000', subjectId: 'resident-closed-loop' }, 'staff see whom to call')
+  const audited = await get<CaseView>('case as auditor', `/v1/cases/${caseId}`, tokens.auditor)
+  t.same(audited.reporter, { subjectId: 'resident-closed-loop', sealed: true }, 'an auditor sees whose contact it is, not the contact')
+  t.notMatch(JSON.stringify(audited), /王女士|138 0000/, 'no personal data in the auditor\'s answer')
   const residentDetail = await get<CaseView>('case as resident', `/v1/cases/${caseId}`, tokens.resident)
   t.equal(residentDetail.review, undefined, 'a resident does not see the review findings')
   await get('case as another resident hidden', `/v1/cases/${caseId}`, tokens.otherResident)

@@ -44,15 +44,39 @@ export type IsoDateTime = z.infer<typeof IsoDateTime>
 export const IsoDate = z.iso.date()
 export type IsoDate = z.infer<typeof IsoDate>
 
-/** A bigint travelling through JSON: a non-negative decimal string (revisions, positions). */
-export const DecimalString = z.string().regex(/^(0|[1-9][0-9]*)$/, 'a non-negative decimal integer')
+/** The largest value of a PostgreSQL `bigint`, where revisions and positions are stored. */
+export const MAX_BIGINT = 2n ** 63n - 1n
+
+/**
+ * A bigint travelling through JSON: a non-negative decimal string (revisions, positions, tree sizes), at most
+ * `MAX_BIGINT`. The one schema for them in requests too (`waitFor`, `revision`, `from`): a larger number is a 400
+ * naming the field, not a PostgreSQL "out of range for type bigint" answered as 500.
+ */
+export const DecimalString = z
+  .string()
+  .regex(/^(0|[1-9][0-9]*)$/, 'a non-negative decimal integer')
+  .refine((s) => !/^[0-9]+$/.test(s) || BigInt(s) <= MAX_BIGINT, `at most ${MAX_BIGINT}`)
 export type DecimalString = z.infer<typeof DecimalString>
 
+// With the `u` flag a well-formed pair is one astral code point; only a surrogate standing alone is `Cs`.
+const LONE_SURROGATE = /\p{Cs}/u
+
+/**
+ * A string that can be stored and hashed: no NUL (PostgreSQL text and jsonb cannot hold U+0000) and no lone
+ * surrogate (not Unicode at all; RFC 8785 canonical JSON refuses it). Every free-text field of a request is one
+ * (`line`, `text`, and the query filters), so such input is a 400 naming the field, never a 500 from the store.
+ */
+export const plainString = () =>
+  z
+    .string()
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL (\\u0000)')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogate)')
+
 /** A single line of text, trimmed, non-empty, at most `max` characters. */
-export const line = (max: number = TextLimit.title) => z.string().trim().min(1).max(max)
+export const line = (max: number = TextLimit.title) => plainString().trim().min(1).max(max)
 
 /** Multi-line free text, trimmed, non-empty, at most `max` characters. */
-export const text = (max: number = TextLimit.text) => z.string().trim().min(1).max(max)
+export const text = (max: number = TextLimit.text) => plainString().trim().min(1).max(max)
 
 /** The roles of DESIGN §1, as carried in the JWT `roles` claim. */
 export const Role = z.enum(['resident', 'staff', 'technician', 'manager', 'mediator', 'committee', 'auditor', 'admin'])

@@ -13,6 +13,7 @@ export const ErrorCode = {
   RULE_VIOLATED: { status: 422, title: 'Business rule violated' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused with another request' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   INTERNAL: { status: 500, title: 'Internal error' },
@@ -105,6 +106,17 @@ export class IdempotencyKeyReusedError extends ProblemError {
   }
 }
 
+/**
+ * A request body in a media type or character set the API does not read (only `application/json` in UTF-8).
+ * HTTP 415, with the `Content-Type` header named as the failing field.
+ */
+export class UnsupportedMediaTypeError extends ProblemError {
+  override readonly name = 'UnsupportedMediaTypeError'
+  constructor(message = 'must be application/json in UTF-8') {
+    super('UNSUPPORTED_MEDIA_TYPE', message)
+  }
+}
+
 /** The stream was not where the writer expected it (optimistic concurrency). HTTP 409. */
 export class WrongExpectedRevisionError extends ProblemError {
   override readonly name = 'WrongExpectedRevisionError'
@@ -115,6 +127,23 @@ export class WrongExpectedRevisionError extends ProblemError {
     readonly actual: bigint | 'no_stream',
   ) {
     super('WRONG_EXPECTED_REVISION', `stream ${streamId}: expected revision ${String(expected)}, actual ${String(actual)}`)
+  }
+}
+
+/**
+ * The caller sent more requests than its limit allows in the current window. HTTP 429 `RATE_LIMITED` with
+ * `Retry-After` and the `RateLimit-*` headers, all in seconds.
+ */
+export class RateLimitedError extends ProblemError {
+  override readonly name = 'RateLimitedError'
+  constructor(
+    message: string,
+    /** The requests (or failed authentications) the window allows. */
+    readonly limit: number,
+    /** Seconds until the window resets and the caller may try again. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super('RATE_LIMITED', message)
   }
 }
 

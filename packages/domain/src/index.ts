@@ -7,6 +7,7 @@
  * const state = events.reduce(caseDecider.evolve, caseDecider.initialState)
  */
 export * from './decider.js'
+export * from './event-codec.js'
 export * from './errors.js'
 export * from './ids.js'
 export * from './cases/index.js'

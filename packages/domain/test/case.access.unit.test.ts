@@ -1,6 +1,7 @@
 import t from 'tap'
 import type * as Tap from 'tap'
-import { authorizeCaseCommand, CASE_COMMAND_TYPES, caseDecider, ForbiddenError, NotFoundError } from '../src/index.js'
+import { Role } from '@pc/contracts'
+import { authorizeCaseCommand, CASE_COMMAND_TYPES, caseCommandRoles, caseDecider, ForbiddenError, NotFoundError } from '../src/index.js'
 import type { AccessDecision, CaseCommandName, CommandActor } from '../src/index.js'
 import { actors, commandFor, context, historyTo, thrown } from './support/case-fixtures.js'
 
@@ -94,4 +95,23 @@ t.test('decide enforces access: ForbiddenError → 403, NotFoundError → 404', 
     ['CaseResolved'],
     'the assigned technician resolves',
   )
+})
+
+t.test('caseCommandRoles, which the HTTP edge checks before the body, is exactly what authorizeCaseCommand allows', async (t) => {
+  // Every id that owns or is assigned something in the fixtures, every state, every body that access reads.
+  const ids = [actors.resident.id, actors.technician.id, 'someone-else']
+  const bodies = [undefined, { visibility: 'public' }, { visibility: 'internal' }]
+  for (const type of CASE_COMMAND_TYPES) {
+    const allowed = new Set<string>()
+    for (const role of Role.options) {
+      for (const id of ids) {
+        for (const state of [theirCase, noCase]) {
+          for (const data of bodies) {
+            if (authorizeCaseCommand(type, { id, roles: [role] }, state, data) === 'allow') allowed.add(role)
+          }
+        }
+      }
+    }
+    t.same([...caseCommandRoles(type)].sort(), [...allowed].sort(), `${type}: ${[...allowed].join(', ') || 'no role'}`)
+  }
 })

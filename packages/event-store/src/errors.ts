@@ -11,3 +11,15 @@ export class DuplicateEventIdError extends Error {
     super(`event ${eventId} is already stored elsewhere (append to ${streamId})`)
   }
 }
+
+/**
+ * A restore (`restoreInTransaction`, `cli import`) was pointed at a store that already holds events: restoring on
+ * top of them would interleave two histories, so it is refused before anything is written.
+ */
+export class StoreNotEmptyError extends Error {
+  override readonly name = 'StoreNotEmptyError'
+  /** `holding` says what was found, e.g. "it holds 12 streams". */
+  constructor(readonly holding: string) {
+    super(`the event store is not empty (${holding}); a restore needs an empty one`)
+  }
+}

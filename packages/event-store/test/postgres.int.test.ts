@@ -294,7 +294,9 @@ t.test('postgres: a live subscription whose connection dies fails with StoreUnav
     ).rows.map((r) => r.pid)
   const before = new Set(await pids())
   const subscription = store.subscribeAll({ filter: { streamPrefix: [`none-${randomUUID()}`] } })
-  const consumed = collect(subscription)
+  // The handler is attached as the promise is made: the rejection may come before the test reaches its end (on a
+  // loaded machine it did, while `pg_terminate_backend` was still being awaited), and must not be unhandled then.
+  const failed = t.rejects(collect(subscription), StoreUnavailableError, 'the consumer sees the store fail')
   let pid: number | undefined
   for (let i = 0; i < 40 && pid === undefined; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -302,7 +304,7 @@ t.test('postgres: a live subscription whose connection dies fails with StoreUnav
   }
   t.ok(pid, 'found the subscription session')
   await store.pool.query('select pg_terminate_backend($1)', [pid])
-  await t.rejects(consumed, StoreUnavailableError)
+  await failed
 })
 
 /** Polls `condition` every 10 ms; true once it holds, false after `timeoutMs`. */

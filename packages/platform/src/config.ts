@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
-import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts'
-import { decodeMasterKey } from '@pc/personal-data'
+// Modules one by one rather than the packages' indexes, which bring every schema and kysely: `cli token` loads this.
+import { DEFAULT_DISCLOSURE_SCHEDULE, DisclosureSchedule } from '@pc/contracts/disclosures/schedule'
+import { decodeMasterKey } from '@pc/personal-data/master-key'
 import { z } from 'zod'
 import { ConfigError } from './errors.js'
 
@@ -29,6 +30,16 @@ export interface Config {
   readonly logLevel: LogLevel
   /** `BODY_LIMIT_BYTES`: larger request bodies are refused with 413. */
   readonly bodyLimitBytes: number
+  /**
+   * `RATE_LIMIT_PER_MINUTE`: requests per minute per authenticated user (the token's `sub`), and per IP address for
+   * requests without a verified token; more answer 429 `RATE_LIMITED`. 0 turns the limit off.
+   */
+  readonly rateLimitPerMinute: number
+  /**
+   * `RATE_LIMIT_AUTH_FAILURES_PER_MINUTE`: failed authentications (401) per minute per IP address; past it, requests
+   * from that address that need a token answer 429 before their token is checked. 0 turns the limit off.
+   */
+  readonly rateLimitAuthFailuresPerMinute: number
   /** `DISCLOSURE_ADVANCE_NOTICE_DAYS`: a major matter is published at least this many days before it takes effect. */
   readonly disclosureAdvanceNoticeDays: number
   /** `DISCLOSURE_SCHEDULE`: the estate's disclosure schedule, a JSON array (see `DisclosureScheduleEntry`). */
@@ -38,6 +49,30 @@ export interface Config {
    * into `dataDir` (see `ensureMasterKey` in `@pc/personal-data`).
    */
   readonly piiMasterKey: Buffer | undefined
+  /**
+   * `CORS_ORIGINS`: the browser origins (`https://portal.example.org`) allowed to call the API cross-origin; empty
+   * means CORS is off and no browser page of another origin can read an answer.
+   */
+  readonly corsOrigins: readonly string[]
+  /** `REQUEST_TIMEOUT_MS`: a request not answered by then gets 503 `UNAVAILABLE` (Fastify's `handlerTimeout`). */
+  readonly requestTimeoutMs: number
+  /** How long the database may take before the request gives up on it (see `DatabaseTimeouts`). */
+  readonly database: DatabaseTimeouts
+}
+
+/**
+ * Bounds on every connection of the runtime's pool, so a stalled or overloaded PostgreSQL turns into a 503 within
+ * the request timeout instead of requests that hang (and commit long after their client gave up). 0: no limit.
+ */
+export interface DatabaseTimeouts {
+  /** `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL cancels a statement running longer (`statement_timeout`). */
+  readonly statementTimeoutMs: number
+  /** `DATABASE_QUERY_TIMEOUT_MS`: the client stops waiting for an answer (pg `query_timeout`); for a server that does not answer at all. */
+  readonly queryTimeoutMs: number
+  /** `DATABASE_CONNECT_TIMEOUT_MS`: a new connection must be up by then (pg `connectionTimeoutMillis`). */
+  readonly connectTimeoutMs: number
+  /** `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`: PostgreSQL ends a session idle inside a transaction this long. */
+  readonly idleInTransactionTimeoutMs: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -70,6 +105,31 @@ function isPostgresUrl(value: string): boolean {
     return false
   }
 }
+
+/** `https://a.example, http://localhost:5173` → the origins, each exactly as a browser sends it in `Origin`. */
+const originList = optionalString(z.string()).transform((raw, ctx): string[] => {
+  if (raw === undefined) return []
+  const origins = raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  for (const origin of origins) {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    const web = parsed !== undefined && (parsed.protocol === 'https:' || parsed.protocol === 'http:')
+    if (!web || parsed!.origin !== origin) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be a comma-separated list of origins such as https://portal.example.org ' +
+          '(scheme, host and optional port; no path, no trailing slash, no *)',
+      })
+      return z.NEVER
+    }
+  }
+  return [...new Set(origins)]
+})
 
 /** A JSON document checked against `schema`; a failure names the member (`0.every: …`). */
 function json<T>(schema: z.ZodType<T>, fallback: T) {
@@ -114,8 +174,17 @@ const EnvSchema = z.object({
     )
     .default('info'),
   BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024, 64 * 1024),
+  // Generous on purpose: a person clicking through the API never comes near 100 requests a second; a script that
+  // floods is held to it, and others' requests are counted apart.
+  RATE_LIMIT_PER_MINUTE: integer(0, 10_000_000, 6_000),
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: integer(0, 10_000_000, 30),
   DISCLOSURE_ADVANCE_NOTICE_DAYS: integer(0, 365, 7),
   DISCLOSURE_SCHEDULE: json(DisclosureSchedule, DEFAULT_DISCLOSURE_SCHEDULE),
+  REQUEST_TIMEOUT_MS: integer(1000, 600_000, 10_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(0, 3_600_000, 5_000),
+  DATABASE_QUERY_TIMEOUT_MS: integer(0, 3_600_000, 6_000),
+  DATABASE_CONNECT_TIMEOUT_MS: integer(100, 600_000, 3_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(0, 3_600_000, 5_000),
   PII_MASTER_KEY: optionalString(z.string()).transform((raw, ctx) => {
     if (raw === undefined) return undefined
     const key = decodeMasterKey(raw)
@@ -125,6 +194,7 @@ const EnvSchema = z.object({
     }
     return key
   }),
+  CORS_ORIGINS: originList,
 })
 
 /** What a bad value looked like, without leaking a secret into a terminal or a log. */
@@ -173,9 +243,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     jwtSecretPrevious: e.JWT_SECRET_PREVIOUS,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rateLimitAuthFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
     disclosureAdvanceNoticeDays: e.DISCLOSURE_ADVANCE_NOTICE_DAYS,
     disclosureSchedule: e.DISCLOSURE_SCHEDULE,
     piiMasterKey: e.PII_MASTER_KEY,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    database: Object.freeze({
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    }),
+    corsOrigins: Object.freeze(e.CORS_ORIGINS),
   })
 }
 

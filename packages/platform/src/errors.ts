@@ -4,4 +4,4 @@ export class ConfigError extends Error {
 }
 
 // Errors a request can meet are the shared vocabulary of `@pc/contracts`, mapped once in `http/problem.ts`.
-export { IdempotencyKeyReusedError, UnauthenticatedError } from '@pc/contracts'
+export { IdempotencyKeyReusedError, UnauthenticatedError } from '@pc/contracts/errors'

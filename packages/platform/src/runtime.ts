@@ -85,6 +85,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
         dataDir: config.dataDir,
         persistent: true,
         onLog: (line) => logger.debug({ postgres: line.trim() }, 'postgres'),
+        onRecovery: (message, details) => logger.warn(details, message),
       })
       const cluster = embedded
       undo.push(() => cluster.stop())
@@ -96,9 +97,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     const pool = new pg.Pool({
       connectionString: databaseUrl,
       max: (options.poolMax ?? 10) + SUBSCRIPTION_HEADROOM,
-      connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       application_name: 'property-cases',
+      ...poolTimeouts(config.database),
     })
     // A client losing its server emits 'error': an idle one on the pool, a checked-out one (inside a kysely
     // transaction, a LISTEN session) on itself. Unhandled, either would kill the process; the failing query
@@ -146,6 +147,21 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   } catch (error) {
     await releaseAll(undo, logger)
     throw error
+  }
+}
+
+/**
+ * The pool's side of `DatabaseTimeouts`. The server-side limits travel in the start-up packet, so every session has
+ * them before its first statement; the client-side `query_timeout` covers a server that does not answer at all
+ * (stopped, a dead network), where no server-side limit can fire. A 0 leaves that limit off.
+ */
+export function poolTimeouts(timeouts: Config['database']): pg.PoolConfig {
+  const set = (ms: number) => (ms > 0 ? ms : undefined)
+  return {
+    connectionTimeoutMillis: timeouts.connectTimeoutMs,
+    ...(set(timeouts.statementTimeoutMs) && { statement_timeout: timeouts.statementTimeoutMs }),
+    ...(set(timeouts.queryTimeoutMs) && { query_timeout: timeouts.queryTimeoutMs }),
+    ...(set(timeouts.idleInTransactionTimeoutMs) && { idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs }),
   }
 }
 

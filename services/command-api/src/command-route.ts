@@ -65,7 +65,7 @@ export const CommandHeaders = z.looseObject({
 const ACCEPTABLE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Problems a command route may answer, for the OpenAPI document. */
-const PROBLEM_RESPONSES = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Problem, 503: Problem }
+const PROBLEM_RESPONSES = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Problem }
 
 const NoParams = z.object({})
 
@@ -113,19 +113,24 @@ export function commandRoute<Command, State>(
       const { 'idempotency-key': key, 'if-match': ifMatch, 'x-correlation-id': sent } = request.headers
       const correlationId = sent !== undefined && ACCEPTABLE_CORRELATION_ID.test(sent) ? sent : randomUUID()
       void reply.header('x-correlation-id', correlationId)
-      const run = (takeover: boolean) =>
+      const run = (takeover: boolean, idsSeed: string | null) =>
         execute(context, spec, deps, {
           actor: { id: actor.id, roles: actor.roles, units: actor.units },
           params: request.params,
           body: request.body,
           key,
+          idsSeed,
           takeover,
           metadata: { actor: { id: actor.id, roles: [...actor.roles] }, correlationId, causationId: request.id },
           ...(ifMatch !== undefined && { expectedRevision: BigInt(ifMatch.slice(1, -1)) }),
         })
-      if (key === undefined) return send(reply, await run(false), false)
+      if (key === undefined) return send(reply, await run(false, null), false)
       const fingerprint = requestFingerprint(request.method, request.url.split('?', 1)[0]!, request.body)
-      const { answer, replayed } = await idempotently(deps.db, { actorId: actor.id, key, fingerprint }, ({ takeover }) => run(takeover))
+      const { answer, replayed } = await idempotently(
+        deps.db,
+        { actorId: actor.id, key, fingerprint, staleClaimMs: deps.config.requestTimeoutMs },
+        ({ takeover, idsSeed }) => run(takeover, idsSeed),
+      )
       return send(reply, answer, replayed)
     },
   )
@@ -136,6 +141,8 @@ interface Invocation {
   params: unknown
   body: unknown
   key: string | undefined
+  /** The claim's seed, mixed into the derived ids (null: a key claimed before seeds existed). */
+  idsSeed: string | null
   /** The key's earlier owner died mid-command: the store may hold its events. */
   takeover: boolean
   metadata: Omit<CommandMetadata, 'occurredAt'>
@@ -151,7 +158,7 @@ async function execute<Command, State>(
 ): Promise<StoredAnswer> {
   const decider = context.decider
   if (!decider || !context.decisionContext) throw new Error(`context ${context.name} has commands but no decider`)
-  const ids = call.key === undefined ? undefined : derivedIds(call.actor.id, call.key)
+  const ids = call.key === undefined ? undefined : derivedIds(call.actor.id, call.key, call.idsSeed)
   const newId = ids ? sequence(ids.newId) : Object.assign(randomUUID, { mark: () => 0, reset: () => undefined })
   let handedOut: string | undefined
   const id = spec.id({ params: call.params, body: call.body, newId: () => (handedOut = newId()) })
@@ -212,9 +219,12 @@ function send(reply: FastifyReply, answer: StoredAnswer, replayed: boolean): Fas
   return reply.send(answer.body)
 }
 
-/** The n-th event id and the n-th new id of the request a caller sent under `key`. */
-export function derivedIds(actorId: string, key: string) {
-  const base = `${actorId}\u0000${key}`
+/**
+ * The n-th event id and the n-th new id of the request a caller sent under `key`, in the claim `seed` (so a key
+ * reused after its purge derives other ids; null keeps the ids of keys claimed before seeds existed).
+ */
+export function derivedIds(actorId: string, key: string, seed: string | null = null) {
+  const base = seed === null ? `${actorId}\u0000${key}` : `${actorId}\u0000${key}\u0000${seed}`
   return {
     eventId: (index: number) => nameBasedUuid(`command-idempotency:${base}\u0000event\u0000${index}`),
     newId: (index: number) => nameBasedUuid(`command-idempotency:${base}\u0000id\u0000${index}`),

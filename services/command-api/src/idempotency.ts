@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { canonicalJson } from '@pc/ledger'
 import { IdempotencyKeyReusedError, StoreUnavailableError } from '@pc/contracts'
 import { toProblem, type DatabaseTables } from '@pc/platform'
@@ -18,11 +18,13 @@ import { Migrator, sql, type Generated, type Kysely, type Migration } from 'kyse
  * Only accepted commands are remembered: a refused one (403/404/409/422; a 400 never reaches the claim) gives
  * its claim back, having appended nothing, so sending it again under the same key simply decides again. After an
  * infrastructure failure the claim is kept: the append may have committed unseen, so a retry waits until the
- * claim is stale (`STALE_CLAIM_SECONDS`), takes over, and answers from the events it finds under the key's
- * derived ids (see `command-route.ts`).
+ * claim is stale (older than `REQUEST_TIMEOUT_MS`, by when the first request has been answered), takes over, and
+ * answers from the events it finds under the key's derived ids (see `command-route.ts`).
  *
- * Keys are kept indefinitely for now. A retention job (say 30 days, by `completed_at`) could delete old rows: a
- * retry arriving after that is decided afresh, and its derived event ids still keep it from appending twice.
+ * Keys live `IDEMPOTENCY_TTL_HOURS` (24 by default): the projector's purge job deletes older ones in batches
+ * (`purgeExpiredKeys`), after which the key is new. "New" must hold for the ids too: the event and aggregate ids a
+ * request derives from its key also take the claim's own `ids_seed` (a uuid made when the key is first claimed,
+ * kept by a takeover), so a key used again after its purge names a new case rather than the old one.
  */
 
 /** The table, as kysely sees it (declaration-merged into the runtime's one kysely instance). */
@@ -36,6 +38,8 @@ export interface CommandIdempotencyTable {
   response: unknown
   claimed_at: Generated<Date>
   completed_at: Date | null
+  /** Mixed into the ids the request derives from its key; null for keys claimed before it existed. */
+  ids_seed: string | null
 }
 
 declare module '@pc/platform' {
@@ -62,6 +66,13 @@ export const commandMigrations: Readonly<Record<string, Migration>> = {
           completed_at  timestamptz,
           primary key (actor_id, key)
         )`.execute(db)
+    },
+  },
+  '0002_idempotency_expiry': {
+    async up(db) {
+      await sql`alter table command_idempotency add column ids_seed uuid`.execute(db)
+      // The purge's range scan: keys by the time they were answered (or, never answered, claimed).
+      await sql`create index command_idempotency_expiry on command_idempotency ((coalesce(completed_at, claimed_at)))`.execute(db)
     },
   },
 }
@@ -94,12 +105,16 @@ export interface StoredAnswer {
 
 export type Claim =
   /** This request owns the key: run the command, then `completeKey` or `releaseKey`. */
-  | { kind: 'claimed'; takeover: boolean }
+  | { kind: 'claimed'; takeover: boolean; idsSeed: string | null }
   /** The key was used before with the same request: answer this. */
   | { kind: 'answered'; answer: StoredAnswer }
 
-/** A claim older than this is taken to belong to a process that died mid-command (requests time out at 30 s). */
-const STALE_CLAIM_SECONDS = 60
+/**
+ * A pending claim older than this may be taken over. A request is answered within `REQUEST_TIMEOUT_MS` (503 at the
+ * latest), so by then its client may retry; the owner may still be running, and a takeover is safe anyway: both
+ * derive the same event ids, the store takes them once, and the loser answers from the events it finds.
+ */
+export const DEFAULT_STALE_CLAIM_MS = 60_000
 /** How long a request waits for a concurrent request with the same key to finish. */
 const WAIT_FOR_OWNER_MS = 10_000
 const POLL_MS = 20
@@ -115,20 +130,27 @@ export function requestFingerprint(method: string, path: string, body: unknown):
  * Claims `key` for this request, or answers what the key answered before. Throws `IdempotencyKeyReusedError`
  * when the key was used with another request.
  */
-export async function claimKey(db: Db, actorId: string, key: string, fingerprint: string): Promise<Claim> {
+export async function claimKey(
+  db: Db,
+  actorId: string,
+  key: string,
+  fingerprint: string,
+  staleClaimMs = DEFAULT_STALE_CLAIM_MS,
+): Promise<Claim> {
   const deadline = Date.now() + WAIT_FOR_OWNER_MS
   for (;;) {
+    const idsSeed = randomUUID()
     const inserted = await db
       .insertInto('command_idempotency')
-      .values({ actor_id: actorId, key, fingerprint, status_code: null, response: null, completed_at: null })
+      .values({ actor_id: actorId, key, fingerprint, status_code: null, response: null, completed_at: null, ids_seed: idsSeed })
       .onConflict((oc) => oc.columns(['actor_id', 'key']).doNothing())
       .returning('key')
       .executeTakeFirst()
-    if (inserted) return { kind: 'claimed', takeover: false }
+    if (inserted) return { kind: 'claimed', takeover: false, idsSeed }
 
     const row = await db
       .selectFrom('command_idempotency')
-      .select(['fingerprint', 'status_code', 'response'])
+      .select(['fingerprint', 'status_code', 'response', 'ids_seed'])
       .where('actor_id', '=', actorId)
       .where('key', '=', key)
       .executeTakeFirst()
@@ -145,9 +167,9 @@ export async function claimKey(db: Db, actorId: string, key: string, fingerprint
         .where('actor_id', '=', actorId)
         .where('key', '=', key)
         .where('status_code', 'is', null)
-        .where(sql<boolean>`claimed_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})`)
+        .where(sql<boolean>`claimed_at < now() - make_interval(secs => ${staleClaimMs / 1000})`)
         .executeTakeFirst()
-      if (taken.numUpdatedRows > 0n) return { kind: 'claimed', takeover: true }
+      if (taken.numUpdatedRows > 0n) return { kind: 'claimed', takeover: true, idsSeed: row.ids_seed }
     }
     // Pending (or released an instant ago): wait for the owner's answer, or claim the key once it is given back.
     if (Date.now() > deadline) {
@@ -188,18 +210,56 @@ export async function releaseKey(db: Db, actorId: string, key: string): Promise<
  */
 export async function idempotently(
   db: Db,
-  request: { actorId: string; key: string; fingerprint: string },
-  command: (claim: { takeover: boolean }) => Promise<StoredAnswer>,
+  request: { actorId: string; key: string; fingerprint: string; staleClaimMs?: number },
+  command: (claim: { takeover: boolean; idsSeed: string | null }) => Promise<StoredAnswer>,
 ): Promise<{ answer: StoredAnswer; replayed: boolean }> {
   const { actorId, key } = request
-  const claim = await claimKey(db, actorId, key, request.fingerprint)
+  const claim = await claimKey(db, actorId, key, request.fingerprint, request.staleClaimMs)
   if (claim.kind === 'answered') return { answer: claim.answer, replayed: true }
   try {
-    const answer = await command({ takeover: claim.takeover })
+    const answer = await command({ takeover: claim.takeover, idsSeed: claim.idsSeed })
     await completeKey(db, actorId, key, answer)
     return { answer, replayed: false }
   } catch (error) {
     if (toProblem(error).kind === 'client') await releaseKey(db, actorId, key).catch(() => undefined)
     throw error
+  }
+}
+
+/** Keys deleted per statement: short transactions, so the purge never holds up the commands writing keys. */
+export const PURGE_BATCH_SIZE = 1000
+
+/**
+ * Deletes the keys answered (or, never answered, claimed) more than `ttlHours` before `now`, `batchSize` rows per
+ * statement until none is left; answers how many. A key purged is new: the same key then runs its request again.
+ * Before the command API has created its table there is nothing to purge (0).
+ *
+ * @example
+ * await purgeExpiredKeys(db, { now: new Date(), ttlHours: 24 }) // → 1234
+ */
+export async function purgeExpiredKeys<Tables>(
+  db: Kysely<Tables>,
+  options: { now: Date; ttlHours: number; batchSize?: number; signal?: AbortSignal },
+): Promise<number> {
+  const cutoff = new Date(options.now.getTime() - options.ttlHours * 3_600_000)
+  const batchSize = options.batchSize ?? PURGE_BATCH_SIZE
+  let purged = 0
+  for (;;) {
+    let deleted: bigint
+    try {
+      const result = await sql`
+        delete from command_idempotency
+         where (actor_id, key) in (
+           select actor_id, key from command_idempotency
+            where coalesce(completed_at, claimed_at) < ${cutoff}
+            limit ${batchSize})`.execute(db)
+      deleted = result.numAffectedRows ?? 0n
+    } catch (error) {
+      // 42P01 undefined_table: a projector started before any command API migrated.
+      if ((error as { code?: unknown }).code === '42P01') return purged
+      throw error
+    }
+    purged += Number(deleted)
+    if (deleted < BigInt(batchSize) || options.signal?.aborted) return purged
   }
 }

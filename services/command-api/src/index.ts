@@ -1,2 +1,3 @@
 export { commandApp } from './app.js'
 export { buildServer } from './server.js'
+export { purgeExpiredKeys, PURGE_BATCH_SIZE } from './idempotency.js'

@@ -1,12 +1,15 @@
+import { CaseCommandRoutes, type CaseCommandRoute } from '@pc/contracts'
+import { caseCommandRoles } from '@pc/domain'
 import type { Runtime } from '@pc/platform'
 import t from 'tap'
 import { callers, post, reportBody, reportCase, setup, tokenOf, type Caller } from './support/command-api.js'
 
 /**
  * `POST /v1/cases` and `POST /v1/cases/:id/<command>` (issue 3) through `inject`, one server and database for the
- * whole file. Every route gets the same seven checks from one table: success, validation failure (field named),
- * wrong role (403), another resident's case (404), stale `If-Match` (409), idempotent replay, and the key reused
- * with another request (422) — and none of the refused requests may append anything.
+ * whole file. Every route gets the same checks from one table: success, validation failure (field named), wrong
+ * role (403, and before the body is validated when no role of the caller could ever send it), another resident's
+ * case (404, or 403 for a command no resident may send), stale `If-Match` (409), idempotent replay, and the key
+ * reused with another request (422) — and none of the refused requests may append anything.
  */
 
 const OTHER_CASE = '1c8b2a6d-3e5f-4d4c-8b9a-2f3e4d5c6b71'
@@ -245,6 +248,8 @@ t.test('case command routes', async (t) => {
       const revision = before.length - 1
       const path = pathOf(row.route, caseId)
       const key = `key-${row.route}`
+      const type = row.route === 'report' ? 'report' : CaseCommandRoutes[row.route as CaseCommandRoute]
+      const mayEverSend = (caller: Caller) => callers[caller].roles.some((role) => caseCommandRoles(type).includes(role))
 
       const invalid = await post(app, path, row.invalid.body, { as: row.as })
       t.equal(invalid.statusCode, 400, 'validation failure')
@@ -259,12 +264,20 @@ t.test('case command routes', async (t) => {
         const res = await post(app, path, body, { as: caller })
         t.equal(res.statusCode, 403, `${caller} is refused`)
         t.match(res.json(), { code: 'FORBIDDEN' })
+        if (!mayEverSend(caller)) {
+          // Authorize first: an invalid body tells a caller who may never send this command nothing of its shape.
+          const early = await post(app, path, row.invalid.body, { as: caller })
+          t.equal(early.statusCode, 403, `${caller} is refused before the body is validated`)
+          t.notOk(early.json().errors, 'no field is named')
+        }
       }
 
       if (caseId) {
         const res = await post(app, path, row.body, { as: 'otherResident' })
-        t.equal(res.statusCode, 404, "another resident's case is not found")
-        t.match(res.json(), { code: 'NOT_FOUND' })
+        // A command no resident may send is refused whatever the case, so the answer says nothing of it either.
+        const [status, code] = mayEverSend('otherResident') ? [404, 'NOT_FOUND'] : [403, 'FORBIDDEN']
+        t.equal(res.statusCode, status, `another resident's case: ${status}`)
+        t.match(res.json(), { code })
       }
 
       const stale = await post(app, path, row.body, { as: row.as, ifMatch: `"${revision > 0 ? revision - 1 : revision + 1}"` })

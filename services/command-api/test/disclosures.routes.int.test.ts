@@ -204,11 +204,14 @@ t.test('POST /v1/disclosures/:id/revise', async (t) => {
   t.equal(bad.statusCode, 400)
   t.same(paths(bad), ['lineItems.0.amountFen'])
 
-  for (const as of ['resident', 'committee'] as const) {
-    const hidden = await a.post(`/disclosures/${id}/revise`, statement(), as)
-    t.equal(hidden.statusCode, 404, `a draft does not exist for a ${as}`)
+  // Only managers ever revise: anyone else is refused on their role, before the body or the disclosure is looked
+  // at, so the answer is the same for a draft, for no disclosure at all, and for a body of the wrong shape.
+  for (const as of ['resident', 'committee', 'staff'] as const) {
+    for (const [target, body] of [[id, statement()], [randomUUID(), statement()], [id, { title: 7 }]] as const) {
+      const refused = await a.post(`/disclosures/${target}/revise`, body, as)
+      t.equal(refused.statusCode, 403, `a ${as} is refused`)
+    }
   }
-  t.equal((await a.post(`/disclosures/${id}/revise`, statement(), 'staff')).statusCode, 404)
   t.equal((await a.post(`/disclosures/${randomUUID()}/revise`, statement(), 'manager')).statusCode, 404, 'no such disclosure')
   t.same(paths(await a.post('/disclosures/not-a-uuid/revise', statement(), 'manager')), ['params.id'])
 
@@ -220,7 +223,7 @@ t.test('POST /v1/disclosures/:id/revise', async (t) => {
 
 t.test('POST /v1/disclosures/:id/publish', async (t) => {
   const id = await disclosure(a, false)
-  t.equal((await a.post(`/disclosures/${id}/publish`, {}, 'resident')).statusCode, 404, 'a resident cannot see the draft')
+  t.equal((await a.post(`/disclosures/${id}/publish`, {}, 'resident')).statusCode, 403, 'a resident never publishes (nor learns of the draft)')
   const extra = await a.post(`/disclosures/${id}/publish`, { version: 1 }, 'manager')
   t.equal(extra.statusCode, 400)
   t.same(paths(extra), ['version'])

@@ -176,7 +176,7 @@ t.test('POST /v1/echo with an invalid body answers 400 naming every failing fiel
   t.ok(body.errors.every((e: { message: string }) => e.message.length > 0))
 })
 
-t.test('POST /v1/echo with malformed JSON or another media type answers 400', async (t) => {
+t.test('POST /v1/echo with malformed JSON answers 400, another media type 415', async (t) => {
   const { app } = await setup(t)
   const authorization = `Bearer ${await staffToken()}`
   const badJson = await app.inject({
@@ -193,8 +193,8 @@ t.test('POST /v1/echo with malformed JSON or another media type answers 400', as
     headers: { authorization, 'content-type': 'application/xml' },
     payload: '<title/>',
   })
-  t.equal(text.statusCode, 400)
-  t.match(text.json(), { code: 'VALIDATION_FAILED', errors: [{ path: 'headers.content-type' }] })
+  t.equal(text.statusCode, 415)
+  t.match(text.json(), { code: 'UNSUPPORTED_MEDIA_TYPE', errors: [{ path: 'headers.content-type' }] })
 })
 
 t.test('POST /v1/echo with a 65 KiB body answers 413', async (t) => {

@@ -130,7 +130,10 @@ t.test('mediation routes', async (t) => {
       ['mediator', openBody(parties('other')), 422, { rule: 'PARTIES_REQUIRED' }],
       ['staff', openBody(), 403, { code: 'FORBIDDEN' }],
       ['otherMediator', openBody(), 403, { code: 'FORBIDDEN' }],
-      ['bystander', openBody(), 404, { code: 'NOT_FOUND' }],
+      // No resident ever opens a mediation: refused on the role, whatever the case (and whatever the body).
+      ['bystander', openBody(), 403, { code: 'FORBIDDEN' }],
+      ['bystander', { parties: 'x' }, 403, { code: 'FORBIDDEN' }],
+      ['staff', { parties: 'x' }, 403, { code: 'FORBIDDEN' }],
     ]
     for (const [as, body, status, expected] of refusals) problem(t, await api.post(`/cases/${id}/mediation`, body, as), status, expected)
     t.same(await api.types(id), ['CaseReported', 'CaseAcknowledged', 'CaseAssigned'], 'refused requests appended nothing')

@@ -21,6 +21,8 @@ export interface ProjectorConfig {
   readonly ledgerHeadSeconds: number
   /** `SLA_CHECK_SECONDS`: how often the SLA worker looks for missed deadlines. */
   readonly slaCheckSeconds: number
+  /** `IDEMPOTENCY_TTL_HOURS`: how long the command API's `Idempotency-Key`s are kept before the purge deletes them. */
+  readonly idempotencyTtlHours: number
 }
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
@@ -50,6 +52,7 @@ const Env = z.object({
   LEDGER_HEAD_EVERY: int(1, 1_000_000, 1000),
   LEDGER_HEAD_SECONDS: int(1, 86_400, 60),
   SLA_CHECK_SECONDS: int(1, 3600, 30),
+  IDEMPOTENCY_TTL_HOURS: int(1, 24 * 365, 24),
 })
 
 export function loadProjectorConfig(env: Readonly<Record<string, string | undefined>> = process.env): ProjectorConfig {
@@ -73,5 +76,6 @@ export function loadProjectorConfig(env: Readonly<Record<string, string | undefi
     ledgerHeadEvery: e.LEDGER_HEAD_EVERY,
     ledgerHeadSeconds: e.LEDGER_HEAD_SECONDS,
     slaCheckSeconds: e.SLA_CHECK_SECONDS,
+    idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
   })
 }

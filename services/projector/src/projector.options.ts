@@ -5,7 +5,7 @@ import type { ProjectorOptions } from './projector.js'
 
 /**
  * The projector's options from configuration: the ledger signer (`LEDGER_SIGNING_KEY`, else a key generated once
- * into `DATA_DIR`, signing for `LEDGER_ORIGIN`), the batch, lease and head cadences, and the SLA worker's round. One place, so the projector run
+ * into `DATA_DIR`, signing for `LEDGER_ORIGIN`), the batch, lease and head cadences, the SLA worker's round and the idempotency keys' TTL. One place, so the projector run
  * alone and the one `pnpm start` mounts behave the same.
  *
  * @example
@@ -27,5 +27,6 @@ export async function projectorOptions(
     leasePollMs: projector.leasePollMs,
     ledger: { signer, headEvery: projector.ledgerHeadEvery, headSeconds: projector.ledgerHeadSeconds },
     sla: { intervalMs: projector.slaCheckSeconds * 1000 },
+    idempotencyPurge: { ttlHours: projector.idempotencyTtlHours },
   }
 }

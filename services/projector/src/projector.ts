@@ -10,8 +10,11 @@ import {
   type LedgerSigner,
   type Projection,
   type ProjectionStatusReport,
+  type Database,
   type ProjectorLogger,
 } from '@pc/read-models'
+import type { Kysely } from 'kysely'
+import { IdempotencyPurge } from './idempotency-purge.js'
 import { SlaWorker } from './sla/index.js'
 
 /** What the projector needs of the process runtime (a platform `Runtime` fits; a test can hand it a smaller one). */
@@ -42,12 +45,19 @@ export interface ProjectorOptions {
    * and what it watches (default: every context's watchers). `false` leaves it out (a projector that only projects).
    */
   sla?: false | { now?: () => Date; intervalMs?: number; watchers?: readonly DeadlineWatcher[] }
+  /**
+   * The purge of the command API's expired `Idempotency-Key`s: their TTL (`IDEMPOTENCY_TTL_HOURS`, default 24), its
+   * clock and pause between rounds (default 15 min). `false` leaves it out.
+   */
+  idempotencyPurge?: false | { ttlHours?: number; now?: () => Date; intervalMs?: number }
 }
 
 export interface Projector {
   readonly runner: ProjectionRunner
   /** The SLA worker, unless `sla: false`. */
   readonly sla: SlaWorker | undefined
+  /** The expired idempotency keys' purge, unless `idempotencyPurge: false`. */
+  readonly idempotencyPurge: IdempotencyPurge<Database> | undefined
   status(): ProjectionStatusReport[]
   /** Stops the SLA worker, then the projections (the batch in flight finishes or rolls back) and the ledger head worker. */
   stop(): Promise<void>
@@ -132,15 +142,17 @@ export async function startProjector(runtime: ProjectorRuntime, options: Project
           ...(options.sla?.watchers ? { watchers: options.sla.watchers } : {}),
         })
   sla?.start()
+  const purge = options.idempotencyPurge === false ? undefined : startPurge(db, options.idempotencyPurge ?? {}, runtime)
   logger.info({ projections: projections.map((p) => p.name), sla: sla !== undefined }, 'projector started')
   let stopping: Promise<void> | undefined
   return {
     runner,
     sla,
+    idempotencyPurge: purge,
     status: () => runner.status(),
     stop() {
       // The SLA worker first: it appends commands, and nothing should be half-sent when the pool goes.
-      stopping ??= (sla?.stop() ?? Promise.resolve())
+      stopping ??= Promise.all([sla?.stop(), purge?.stop()])
         .then(() => Promise.all([runner.stop(), heads?.stop()]))
         .then(() => {
           closed = true
@@ -150,4 +162,23 @@ export async function startProjector(runtime: ProjectorRuntime, options: Project
       return stopping
     },
   }
+}
+
+/** Default `IDEMPOTENCY_TTL_HOURS`. */
+export const IDEMPOTENCY_TTL_HOURS = 24
+
+function startPurge(
+  db: Kysely<Database>,
+  options: { ttlHours?: number; now?: () => Date; intervalMs?: number },
+  runtime: ProjectorRuntime,
+): IdempotencyPurge<Database> {
+  const purge = new IdempotencyPurge({
+    db,
+    ttlHours: options.ttlHours ?? IDEMPOTENCY_TTL_HOURS,
+    logger: runtime.logger.child({ component: 'idempotency-purge' }),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
+  })
+  purge.start()
+  return purge
 }

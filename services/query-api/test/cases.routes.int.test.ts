@@ -324,6 +324,11 @@ t.test('GET /v1/cases/:id shows the closed loop as it happened', async (t) => {
   t.equal(resident.statusCode, 200)
   t.match(resident.json().reporter, { name: '王女士' }, 'the reporter sees their own contact')
   t.equal(resident.json().review, undefined, 'residents do not read the review (复盘)')
+  t.equal(resident.json().noteCount, 1, 'a resident counts the public note, not the internal one')
+  const residentQueue = await s.get('/v1/cases', tokens.residentA)
+  t.equal((residentQueue.json().cases as Array<{ id: string; noteCount: number }>).find((c) => c.id === A1)?.noteCount, 1, 'in the queue too')
+  const staffQueue = await s.get('/v1/cases?reporterId=resident-a', tokens.staff)
+  t.equal((staffQueue.json().cases as Array<{ id: string; noteCount: number }>).find((c) => c.id === A1)?.noteCount, 2, 'staff count both')
   const bad = await s.get('/v1/cases/not-a-uuid', tokens.staff)
   t.equal(bad.statusCode, 400)
   t.match(bad.json(), { code: 'VALIDATION_FAILED', errors: [{ path: 'params.id' }] })
@@ -525,4 +530,22 @@ t.test('waitFor: a query waits for the projections to apply a write, or says it 
   }
   const never = await s.get(`/v1/cases/${A2}/history?revision=0&waitFor=999999999`, tokens.auditor)
   t.equal(never.headers['x-projection-stale'], 'true', 'a position never written is not waited for forever')
+})
+
+t.test('a role-gated query refuses a caller without the role with 403 before it validates anything', async (t) => {
+  // Each request is invalid as well: a 400 would teach a resident the route's parameters.
+  for (const url of [
+    `/v1/cases/${A1}/history`,
+    `/v1/cases/${A1}/history?revision=x`,
+    '/v1/cases/not-a-uuid/events',
+    `/v1/cases/${A1}/events?limit=0`,
+    '/v1/sla/overdue?limit=abc',
+  ]) {
+    const res = await s.get(url, tokens.residentA)
+    t.equal(res.statusCode, 403, `resident ${url}`)
+    t.equal(res.json().code, 'FORBIDDEN')
+    t.notOk(res.json().errors, 'no field is named')
+  }
+  const staff = await s.get(`/v1/cases/${A1}/history`, tokens.staff)
+  t.equal(staff.statusCode, 400, 'a caller with the role is told what is wrong')
 })

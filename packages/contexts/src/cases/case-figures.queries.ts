@@ -54,7 +54,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps)
   app.get(
     '/metrics/cases',
     {
-      preHandler: requireRoles('manager', 'committee', 'auditor'),
+      preValidation: requireRoles('manager', 'committee', 'auditor'),
       schema: {
         tags: ['metrics'],
         summary: 'Case figures: counts, response and resolution times, SLA, satisfaction, reopens',

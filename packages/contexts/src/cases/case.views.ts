@@ -51,7 +51,7 @@ export const CaseSummaryView = z.object({
   team: z.string().nullable(),
   escalationLevel: z.number().int(),
   reopenCount: z.number().int(),
-  noteCount: z.number().int(),
+  noteCount: z.number().int().describe('The notes this reader may see: public ones only for residents'),
   reviewRequired: z.boolean(),
   reviewed: z.boolean(),
   rating: z.number().int().nullable(),
@@ -129,7 +129,8 @@ export function caseSummaryView(record: CaseRecord, now: string, internal: boole
     team: state.team,
     escalationLevel: state.escalationLevel,
     reopenCount: state.reopenCount,
-    noteCount: state.noteCount,
+    // A resident is not told how many internal notes staff keep on their case.
+    noteCount: internal ? state.noteCount : state.publicNoteCount,
     reviewRequired: record.reviewRequired,
     reviewed: state.reviewed,
     rating: state.followUp?.rating ?? null,

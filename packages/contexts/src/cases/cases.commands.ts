@@ -1,12 +1,12 @@
 import { CaseCommandBodies, CaseCommandRoutes, Uuid, type CaseCommandRoute } from '@pc/contracts'
-import { reportedFor, type CaseCommand, type CaseState } from '@pc/domain'
+import { caseCommandRoles, reportedFor, type CaseCommand, type CaseState } from '@pc/domain'
 import { z } from 'zod'
 import { commandSpecs, type CommandSpec } from '../context.js'
 
 /**
  * Case commands (DESIGN §4–§5): `POST /v1/cases` (201) and `POST /v1/cases/:id/<command>` (200), each with the zod
- * body of `@pc/contracts`. Who may do what is the decider's business (`authorizeCaseCommand`): a spec only turns
- * the request into a command.
+ * body of `@pc/contracts`. Who may do what is the decider's business (`authorizeCaseCommand`); a caller of no role
+ * that could ever send the command (`caseCommandRoles`) is refused with 403 before the body is read.
  */
 
 export const CaseParams = z.object({ id: Uuid })
@@ -38,6 +38,7 @@ function onCase(route: CaseCommandRoute, type: RoutedCommandType): CommandSpec<C
   return spec({
     ...ROUTES[route],
     url: `/cases/:id/${route}`,
+    roles: caseCommandRoles(type),
     params: CaseParams,
     body: CaseCommandBodies[type],
     id: ({ params }) => params.id,
@@ -51,6 +52,7 @@ export const caseCommands: readonly CommandSpec<CaseCommand, CaseState>[] = [
     operationId: 'reportCase',
     url: '/cases',
     summary: 'Report a case',
+    roles: caseCommandRoles('report'),
     status: 201,
     body: CaseCommandBodies.report,
     id: ({ newId }) => newId(),

@@ -1,4 +1,4 @@
-import { CaseKind, CasePriority, CaseStatus, DecimalString, IsoDateTime, Uuid } from '@pc/contracts'
+import { CaseKind, CasePriority, CaseStatus, DecimalString, IsoDateTime, line, TextLimit, Uuid } from '@pc/contracts'
 import { NotFoundError } from '@pc/domain'
 import { actorOf, requireRoles } from '@pc/platform'
 import {
@@ -33,7 +33,8 @@ import { RawEvent, StreamEventsQuery, streamEventsPage } from '../kit/stream-eve
 const commaList = () =>
   z.string().transform((s) => s.split(',').map((v) => v.trim()).filter((v) => v !== ''))
 
-const Name = z.string().trim().min(1).max(200)
+/** A filter value: the shared one-line string (no NUL, no lone surrogate), as long as any name or title. */
+const Name = line(TextLimit.title)
 
 const CaseListQuery = WaitForQuery.extend({
   status: commaList().pipe(z.array(CaseStatus).max(20)).optional().describe('One or more, comma-separated'),
@@ -92,7 +93,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'The case queue, newest first, filtered to what the caller may see',
@@ -116,7 +117,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases/:id',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: { tags, summary: 'One case', params: CaseParams, querystring: WaitForQuery, response: { 200: CaseDetailView } },
     },
     async (request, reply) => {
@@ -133,7 +134,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases/:id/timeline',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: "A case's timeline, one entry per event (residents: public entries only)",
@@ -155,7 +156,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases/:id/history',
     {
-      preHandler: requireRoles('staff', 'manager', 'auditor'),
+      preValidation: requireRoles('staff', 'manager', 'auditor'),
       schema: {
         tags,
         summary: 'The case as it stood at a moment or a revision, folded from the event store',
@@ -199,7 +200,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
   app.get(
     '/cases/:id/events',
     {
-      preHandler: requireRoles('auditor', 'manager'),
+      preValidation: requireRoles('auditor', 'manager'),
       schema: {
         tags,
         summary: "A case stream's raw stored events, with their hash chain",

@@ -1,4 +1,4 @@
-import { CaseKind, CasePriority, CaseStatus, IsoDateTime, Uuid } from '@pc/contracts'
+import { CaseKind, CasePriority, CaseStatus, IsoDateTime, line, TextLimit, Uuid } from '@pc/contracts'
 import { requireRoles } from '@pc/platform'
 import { CASE_SLA_PROJECTION, listSlaClocks } from '@pc/read-models'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
@@ -8,8 +8,8 @@ import type { QueryDeps } from '../kit/query-deps.js'
 import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
 
 const OverdueQuery = WaitForQuery.extend({
-  building: z.string().trim().min(1).max(200).optional(),
-  assigneeId: z.string().trim().min(1).max(200).optional(),
+  building: line(TextLimit.title).optional(),
+  assigneeId: line(TextLimit.title).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 })
 
@@ -38,7 +38,7 @@ export const slaRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => 
   app.get(
     '/sla/overdue',
     {
-      preHandler: requireRoles('staff', 'manager', 'auditor'),
+      preValidation: requireRoles('staff', 'manager', 'auditor'),
       schema: {
         tags: ['sla'],
         summary: 'Open cases past an SLA deadline, soonest deadline first',

@@ -1,11 +1,12 @@
 import { DisclosureCommandBodies, DisclosureCommandRoutes, DisclosureIdParams, type DisclosureCommandRoute } from '@pc/contracts'
-import type { DisclosureCommand, DisclosureState } from '@pc/domain'
+import { DISCLOSURE_COMMAND_ROLES, type DisclosureCommand, type DisclosureState } from '@pc/domain'
 import { commandSpecs, type CommandSpec } from '../context.js'
 
 /**
  * Disclosure commands (公示, DESIGN §4–§5): `POST /v1/disclosures` (201, a draft) and
  * `POST /v1/disclosures/:id/{revise,publish,corrections,comments,objections,committee-review,retract}` (200), each
- * with the zod body of `@pc/contracts`. Who may do what, and every content rule, is the decider's.
+ * with the zod body of `@pc/contracts`. Who may do what, and every content rule, is the decider's; a caller of no
+ * role in `DISCLOSURE_COMMAND_ROLES` is refused with 403 before the body is read.
  */
 
 const spec = commandSpecs<DisclosureCommand, DisclosureState>()
@@ -36,6 +37,7 @@ export const disclosureCommands: readonly CommandSpec<DisclosureCommand, Disclos
     operationId: 'draftDisclosure',
     url: '/disclosures',
     summary: 'Draft a disclosure (managers)',
+    roles: DISCLOSURE_COMMAND_ROLES.draft,
     status: 201,
     body: DisclosureCommandBodies.draft,
     id: ({ newId }) => newId(),
@@ -45,6 +47,7 @@ export const disclosureCommands: readonly CommandSpec<DisclosureCommand, Disclos
     spec({
       ...ROUTES[route],
       url: `/disclosures/:id/${route}`,
+      roles: DISCLOSURE_COMMAND_ROLES[type],
       params: DisclosureIdParams,
       body: DisclosureCommandBodies[type],
       id: ({ params }) => params.id,

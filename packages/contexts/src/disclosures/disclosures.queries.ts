@@ -151,7 +151,7 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, d
   app.get(
     '/disclosures/:id/events',
     {
-      preHandler: requireRoles('auditor', 'manager', 'committee'),
+      preValidation: requireRoles('auditor', 'manager', 'committee'),
       schema: {
         tags,
         summary: "A disclosure stream's raw stored events, with their hash chain",

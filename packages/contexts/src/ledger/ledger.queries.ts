@@ -46,7 +46,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/head',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'The latest signed tree head',
@@ -63,7 +63,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/public-key',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'The Ed25519 public key (SPKI PEM) that verifies tree heads',
@@ -98,7 +98,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/proofs/inclusion',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'RFC 6962 inclusion proof of an event in the tree of treeSize leaves (default: the latest signed head)',
@@ -116,7 +116,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/proofs/consistency',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         summary: 'RFC 6962 consistency proof: the tree of `to` leaves extends the tree of `from` leaves',

@@ -12,7 +12,7 @@ import {
   RespondToAgreementBody,
   Uuid,
 } from '@pc/contracts'
-import type { CaseState, MediationCommand } from '@pc/domain'
+import { mediationCommandRoles, type CaseState, type MediationCommand } from '@pc/domain'
 import type { z } from 'zod'
 import { CaseParams } from '../cases/cases.commands.js'
 import { commandSpecs, type CommandSpec } from '../context.js'
@@ -20,7 +20,8 @@ import { commandSpecs, type CommandSpec } from '../context.js'
 /**
  * Mediation of a dispute (调解, DESIGN §4): `POST /v1/cases/:id/mediation` and its steps under it. The commands go
  * to the dispute's own case stream, decided by the mediation decider on the case state; who may do what (the
- * named mediator and managers run it, parties answer for themselves) is the decider's business.
+ * named mediator and managers run it, parties answer for themselves) is the decider's business; a caller of no role
+ * that could ever send a command (`mediationCommandRoles`) is refused with 403 before the body is read.
  *
  * - `…/mediation` opens one → `{ id, revision, position, mediationId }`
  * - `…/mediation/agreement` proposes an agreement → `{ …, agreementId }`
@@ -44,6 +45,7 @@ function simple(path: string, operationId: string, summary: string, type: Simple
     operationId,
     url: `/cases/:id/mediation/${path}`,
     summary,
+    roles: mediationCommandRoles(type),
     params: CaseParams,
     body,
     id: ({ params }) => params.id,
@@ -57,6 +59,7 @@ export const mediationCommands: readonly CommandSpec<MediationCommand, CaseState
     operationId: 'openMediation',
     url: '/cases/:id/mediation',
     summary: 'Open a mediation of a dispute in progress',
+    roles: mediationCommandRoles('open_mediation'),
     params: CaseParams,
     body: OpenMediationBody,
     id: ({ params }) => params.id,
@@ -78,6 +81,7 @@ export const mediationCommands: readonly CommandSpec<MediationCommand, CaseState
     operationId: 'proposeAgreement',
     url: '/cases/:id/mediation/agreement',
     summary: 'Propose an agreement (调解协议); answers its agreementId',
+    roles: mediationCommandRoles('propose_agreement'),
     params: CaseParams,
     body: ProposeAgreementBody,
     id: ({ params }) => params.id,
@@ -88,6 +92,7 @@ export const mediationCommands: readonly CommandSpec<MediationCommand, CaseState
     operationId: 'respondToAgreement',
     url: '/cases/:id/mediation/agreement/:agreementId/responses',
     summary: "A party's answer to the proposed agreement (by the party, or recorded by the mediator)",
+    roles: mediationCommandRoles('respond_to_agreement'),
     params: AgreementParams,
     body: RespondToAgreementBody,
     id: ({ params }) => params.id,

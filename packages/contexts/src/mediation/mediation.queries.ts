@@ -43,7 +43,7 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, dep
   app.get(
     '/cases/:id/mediation',
     {
-      preHandler: requireRoles(...STAFF_SIDE, 'resident'),
+      preValidation: requireRoles(...STAFF_SIDE, 'resident'),
       schema: {
         tags,
         summary: "A dispute's current mediation (调解)",
@@ -76,7 +76,7 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, dep
   app.get(
     '/metrics/mediation',
     {
-      preHandler: requireRoles('manager', 'committee', 'auditor'),
+      preValidation: requireRoles('manager', 'committee', 'auditor'),
       schema: {
         tags: ['metrics'],
         summary: 'Mediation figures: counts by outcome, median days from opening to conclusion',

@@ -1,3 +1,4 @@
+import type { Role } from '@pc/contracts'
 import type { CommandActor } from '../decider.js'
 import type { CaseCommandName } from './case.commands.js'
 import { SLA_ACTOR } from './case.commands.js'
@@ -10,6 +11,25 @@ const RESIDENT_OWN_CASE_COMMANDS: ReadonlySet<CaseCommandName> = new Set(['note'
 
 /** Commands a technician may issue on a case assigned to them. */
 const TECHNICIAN_COMMANDS: ReadonlySet<CaseCommandName> = new Set(['note', 'resolve'])
+
+/**
+ * The roles that may issue a case command on some case: everything `authorizeCaseCommand` can ever allow
+ * (`case.access.unit.test.ts` checks the two agree). The HTTP edge refuses every other caller with 403 before it
+ * reads the body, so a resident learns nothing of a staff command's shape, and answers the same whether the case
+ * exists or not; whose case it is, and a note's visibility, stay the decider's. `record_overdue` is the SLA
+ * worker's, never a route's: no role.
+ *
+ * @example
+ * caseCommandRoles('assign') // ['staff', 'manager']
+ */
+export function caseCommandRoles(commandType: CaseCommandName): readonly Role[] {
+  if (commandType === 'record_overdue') return []
+  if (commandType === 'review') return ['manager']
+  const roles: Role[] = ['staff', 'manager']
+  if (TECHNICIAN_COMMANDS.has(commandType)) roles.push('technician')
+  if (commandType === 'report' || RESIDENT_OWN_CASE_COMMANDS.has(commandType)) roles.push('resident')
+  return roles
+}
 
 /** The parts of a command body access depends on. */
 export interface AccessRelevantData {

@@ -1,5 +1,6 @@
-import { CaseStreamEventTypes, caseEventReader, toJsonObject } from '@pc/contracts'
-import type { CaseStreamEvent, JsonObject } from '@pc/contracts'
+import { CaseStreamEventTypes, caseEventReader } from '@pc/contracts'
+import type { CaseStreamEvent } from '@pc/contracts'
+import { eventCodec } from '../event-codec.js'
 
 /**
  * Events of a case stream to and from what the event store keeps — case events and a dispute's mediation events
@@ -9,23 +10,7 @@ import type { CaseStreamEvent, JsonObject } from '@pc/contracts'
  * @example
  * await handleCommand(store, caseDecider, `case-${id}`, command, { ...caseEventCodec, context, metadata, eventIds })
  */
-export const caseEventCodec = {
-  toStored(event: CaseStreamEvent): { type: string; schemaVersion: number; data: JsonObject } {
-    const { schemaVersion, schema } = CaseStreamEventTypes[event.type]
-    return { type: event.type, schemaVersion, data: toJsonObject(schema.parse(event.data)) }
-  },
-  fromStored(stored: { type: string; schemaVersion: number; data: unknown }): CaseStreamEvent {
-    const { type, data } = caseEventReader.parse(stored.type, stored.schemaVersion, stored.data)
-    return { type, data } as CaseStreamEvent
-  },
-  /**
-   * An event whose data was validated already — what `toStored` just returned, on its way into the log: upcast
-   * only (which still refuses an unknown type or version), without validating the data a second time.
-   */
-  fromTrusted(stored: { type: string; schemaVersion: number; data: JsonObject }): CaseStreamEvent {
-    return { type: stored.type, data: caseEventReader.upcast(stored.type, stored.schemaVersion, stored.data) } as CaseStreamEvent
-  },
-}
+export const caseEventCodec = eventCodec<CaseStreamEvent>(CaseStreamEventTypes, caseEventReader)
 
 /** `case-<uuid>` (DESIGN §4): one stream per case, its mediation included. */
 export const CASE_STREAM_PREFIX = 'case-'

@@ -67,6 +67,7 @@ export function evolve(state: CaseState, event: CaseStreamEvent): CaseState {
     case 'CaseNoteAdded': {
       const noted = {
         noteCount: state.noteCount + 1,
+        publicNoteCount: state.publicNoteCount + (event.data.visibility === 'public' ? 1 : 0),
         sla: event.data.updateDueAt === undefined ? state.sla : updateRestarted(state.sla, event.data.updateDueAt),
       }
       return { ...state, ...noted }
@@ -176,6 +177,7 @@ function reportedState(event: CaseEventOf<'CaseReported'>): CaseState {
     resolution: null,
     followUp: null,
     noteCount: 0,
+    publicNoteCount: 0,
     links: [],
     mediation: null,
     sla: {

@@ -86,7 +86,10 @@ export interface CaseFacts {
   resolution: string | null
   /** The follow-up of the current resolution. */
   followUp: FollowUpRecord | null
+  /** Every note, internal ones included (note ids are numbered by it). */
   noteCount: number
+  /** The public notes alone: what a reader who may not see internal notes is told the count is. */
+  publicNoteCount: number
   links: readonly string[]
   /**
    * The mediation (调解) of a dispute. The mediation decider (issue 5) owns this slot; the case decider only reads

@@ -1,5 +1,6 @@
-import { DisclosureEventTypes, disclosureEventReader, toJsonObject } from '@pc/contracts'
-import type { DisclosureEvent, JsonObject } from '@pc/contracts'
+import { DisclosureEventTypes, disclosureEventReader } from '@pc/contracts'
+import type { DisclosureEvent } from '@pc/contracts'
+import { eventCodec } from '../event-codec.js'
 
 /**
  * Disclosure events to and from what the event store keeps: the latest `schemaVersion` on the way in (validated, so
@@ -9,23 +10,7 @@ import type { DisclosureEvent, JsonObject } from '@pc/contracts'
  * @example
  * await handleCommand(store, disclosureDecider, `disclosure-${id}`, command, { ...disclosureEventCodec, context, metadata, eventIds })
  */
-export const disclosureEventCodec = {
-  toStored(event: DisclosureEvent): { type: string; schemaVersion: number; data: JsonObject } {
-    const { schemaVersion, schema } = DisclosureEventTypes[event.type]
-    return { type: event.type, schemaVersion, data: toJsonObject(schema.parse(event.data)) }
-  },
-  fromStored(stored: { type: string; schemaVersion: number; data: unknown }): DisclosureEvent {
-    const { type, data } = disclosureEventReader.parse(stored.type, stored.schemaVersion, stored.data)
-    return { type, data } as DisclosureEvent
-  },
-  /**
-   * An event whose data was validated already — what `toStored` just returned, on its way into the log: upcast
-   * only (which still refuses an unknown type or version), without validating the data a second time.
-   */
-  fromTrusted(stored: { type: string; schemaVersion: number; data: JsonObject }): DisclosureEvent {
-    return { type: stored.type, data: disclosureEventReader.upcast(stored.type, stored.schemaVersion, stored.data) } as DisclosureEvent
-  },
-}
+export const disclosureEventCodec = eventCodec<DisclosureEvent>(DisclosureEventTypes, disclosureEventReader)
 
 /** `disclosure-<uuid>` (DESIGN §4). */
 export const DISCLOSURE_STREAM_PREFIX = 'disclosure-'

@@ -1,5 +1,6 @@
-import { subjectEventReader, SubjectEventTypes, toJsonObject, type JsonObject, type SubjectEvent } from '@pc/contracts'
+import { subjectEventReader, SubjectEventTypes, type SubjectEvent } from '@pc/contracts'
 import type { CommandActor, Decider } from '../decider.js'
+import { eventCodec } from '../event-codec.js'
 import { ForbiddenError } from '../errors.js'
 
 /**
@@ -57,13 +58,4 @@ export const subjectDecider: Decider<SubjectCommand, SubjectEvent, SubjectState,
 }
 
 /** Subject events to and from what the event store keeps (validated on the way in, upcast on the way out). */
-export const subjectEventCodec = {
-  toStored(event: SubjectEvent): { type: string; schemaVersion: number; data: JsonObject } {
-    const { schemaVersion, schema } = SubjectEventTypes[event.type]
-    return { type: event.type, schemaVersion, data: toJsonObject(schema.parse(event.data)) }
-  },
-  fromStored(stored: { type: string; schemaVersion: number; data: unknown }): SubjectEvent {
-    const { type, data } = subjectEventReader.parse(stored.type, stored.schemaVersion, stored.data)
-    return { type, data } as SubjectEvent
-  },
-}
+export const subjectEventCodec = eventCodec<SubjectEvent>(SubjectEventTypes, subjectEventReader)

@@ -51,11 +51,14 @@ const UNAVAILABLE_CODES: ReadonlySet<string | undefined> = new Set([
   '57P02',
   '57P03',
   '53300',
+  // The limits a runtime sets on its sessions: statement_timeout (query_canceled), idle_in_transaction_session_timeout.
+  '57014',
+  '25P03',
 ])
 
 /** pg reports a lost or refused connection as plain Errors with these messages. */
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed and is not queryable|connection timeout/i
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed and is not queryable|connection timeout|Query read timeout/i
 
 export function isUnavailable(error: unknown): boolean {
   const { code, message } = fields(error)

@@ -15,4 +15,5 @@ export {
   type Migration,
 } from './migrations.js'
 export type { NotifierLogger } from './notifier.js'
+export { restoreInTransaction, type RecordedEventToRestore, type RestoreOptions, type RestoreResult } from './restore.js'
 export { SQLSTATE } from './errors.js'

@@ -1,4 +1,5 @@
 export { exportFiles, type ExportedLeaf, type ExportedProof } from './export-files.js'
+export { readLineBatches } from './json-lines.js'
 export { verifyExport, type VerifyOptions, type VerifyResult } from './export-verifier.js'
 export {
   LedgerReplay,

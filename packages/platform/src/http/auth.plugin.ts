@@ -1,9 +1,10 @@
 import { ForbiddenError } from '@pc/contracts'
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, preValidationAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { UnauthenticatedError } from '../errors.js'
 import type { Role } from '../roles.js'
 import { TokenVerifier, type AuthenticatedActor } from '../tokens.js'
+import type { AuthFailureGate } from './rate-limit.plugin.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,21 +20,43 @@ declare module 'fastify' {
 export interface AuthPluginOptions {
   /** The HS256 secrets tokens may be signed with, the current one first (`runtime.jwtSecrets`). */
   secrets: readonly string[]
+  /**
+   * Failed authentications per address (`app.authFailures` of the rate-limit plugin); unset means no such limit.
+   * While an address is held back, its requests answer 429 before their token is checked, unless the token is one
+   * this server already verified (someone else behind the same address who was signed in keeps working).
+   */
+  failures?: AuthFailureGate | undefined
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
 
-const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { secrets }) => {
+const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { secrets, failures }) => {
   const verifier = new TokenVerifier(secrets)
   app.addHook('onClose', async () => verifier.clear())
   app.decorateRequest('actor', null)
-  app.decorate('authenticate', async (request: FastifyRequest) => {
-    if (request.actor) return
-    const header = request.headers.authorization
+
+  async function verify(header: string | undefined): Promise<AuthenticatedActor> {
     if (header === undefined) throw new UnauthenticatedError('missing Authorization: Bearer token')
     const match = BEARER.exec(header)
     if (!match?.[1]) throw new UnauthenticatedError('the Authorization header is not a Bearer token')
-    request.actor = await verifier.verify(match[1])
+    return verifier.verify(match[1])
+  }
+
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    if (request.actor) return
+    const header = request.headers.authorization
+    if (failures === undefined) {
+      request.actor = await verify(header)
+      return
+    }
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1]
+    if (token === undefined || !verifier.knows(token)) await failures.admit(request)
+    try {
+      request.actor = await verify(header)
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) await failures.failed(request)
+      throw error
+    }
   })
 }
 
@@ -59,13 +82,15 @@ export function requireAuthentication(app: FastifyInstance): void {
 }
 
 /**
- * A `preHandler` admitting callers that hold at least one of `roles` (403 `FORBIDDEN` otherwise); it
- * authenticates first when nothing has yet.
+ * A `preValidation` hook admitting callers that hold at least one of `roles` (403 `FORBIDDEN` otherwise); it
+ * authenticates first when nothing has yet. Use it as `preValidation`, not `preHandler`: it then runs before the
+ * params, query and body are validated, so a caller without the role gets 403 and never a 400 that would teach
+ * them the route's shape.
  *
  * @example
- * app.post('/cases/:id/assign', { preHandler: requireRoles('staff', 'manager'), schema }, handler)
+ * app.post('/cases/:id/assign', { preValidation: requireRoles('staff', 'manager'), schema }, handler)
  */
-export function requireRoles(...roles: Role[]): preHandlerAsyncHookHandler {
+export function requireRoles(...roles: Role[]): preValidationAsyncHookHandler {
   return async (request) => {
     await request.server.authenticate(request)
     const actor = actorOf(request)

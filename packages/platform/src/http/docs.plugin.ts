@@ -28,7 +28,17 @@ const docsPlugin: FastifyPluginAsync<DocsPluginOptions> = async (app, options) =
     },
     transform: jsonSchemaTransform,
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // The UI's own policy (its scripts and styles, by hash), replacing the API's `default-src 'none'` on these
+    // routes: the page may not be framed by anyone, and it is served over plain HTTP on loopback, where upgrading
+    // its requests to HTTPS would break it.
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header
+        .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+        .replace(/\s*upgrade-insecure-requests;?/, ''),
+  })
 }
 
 export default fp(docsPlugin, { name: 'pc-docs', fastify: '5.x' })

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   ProblemError,
+  RateLimitedError,
   RuleViolationError,
   StoreUnavailableError,
   WrongExpectedRevisionError,
@@ -86,12 +87,27 @@ function fromProblemError(error: ProblemError): MappedError {
       return { problem: problem('UNAVAILABLE', { detail: UNAVAILABLE_DETAIL }), kind: 'unavailable' }
     case 'INTERNAL':
       return { problem: problem('INTERNAL', { detail: 'an unexpected error occurred' }), kind: 'internal' }
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return { problem: unsupportedMediaType(error.message), kind: 'client' }
     case 'UNAUTHENTICATED':
       return {
         problem: problem('UNAUTHENTICATED', { detail: error.message }),
         kind: 'client',
         headers: { 'www-authenticate': 'Bearer realm="property-cases"' },
       }
+  }
+  if (error instanceof RateLimitedError) {
+    return {
+      problem: problem('RATE_LIMITED', { detail: error.message }),
+      kind: 'client',
+      // RFC 9110 `Retry-After` and the IETF draft's `RateLimit-*` (the names @fastify/rate-limit's draft mode uses).
+      headers: {
+        'retry-after': String(error.retryAfterSeconds),
+        'ratelimit-limit': String(error.limit),
+        'ratelimit-remaining': '0',
+        'ratelimit-reset': String(error.retryAfterSeconds),
+      },
+    }
   }
   if (error instanceof RuleViolationError) {
     const errors = error.field === undefined ? undefined : [{ path: error.field, message: error.message }]
@@ -127,15 +143,13 @@ function fastifyProblem(error: unknown): Problem | undefined {
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500
   const message = typeof e.message === 'string' ? e.message : ''
   switch (code) {
+    case 'FST_ERR_HANDLER_TIMEOUT':
+      // `REQUEST_TIMEOUT_MS` ran out, in practice waiting for the database: retry later, like any outage.
+      return problem('UNAVAILABLE', { detail: UNAVAILABLE_DETAIL })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('PAYLOAD_TOO_LARGE', { detail: 'the request body is larger than this server accepts' })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      // Answered as 400 VALIDATION_FAILED rather than 415 so every status stays tied to one code of the
-      // contract table; the field says what to fix.
-      return problem('VALIDATION_FAILED', {
-        detail: 'unsupported content type',
-        errors: [{ path: 'headers.content-type', message: 'must be application/json' }],
-      })
+      return unsupportedMediaType('must be application/json')
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -146,6 +160,14 @@ function fastifyProblem(error: unknown): Problem | undefined {
   if (status === 413) return problem('PAYLOAD_TOO_LARGE', { detail: message })
   if (status >= 400 && status < 500) return problem('VALIDATION_FAILED', { detail: message })
   return undefined
+}
+
+/** 415, naming the header to fix like a validation field. */
+function unsupportedMediaType(message: string): Problem {
+  return problem('UNSUPPORTED_MEDIA_TYPE', {
+    detail: 'unsupported content type',
+    errors: [{ path: 'headers.content-type', message }],
+  })
 }
 
 function contextName(context: string | undefined): string {
@@ -176,11 +198,12 @@ function zodFields(issues: ZodLikeIssue[]): FieldError[] {
 }
 
 // SQLSTATE classes meaning "the database is not there right now" rather than "the query is wrong":
-// 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections.
-const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/
+// 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections, and the
+// timeouts we set: 57014 query_canceled (statement_timeout), 25P03 idle_in_transaction_session_timeout.
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300|57014|25P03)$/
 const UNAVAILABLE_NET: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
 // node-postgres reports these without a code.
-const UNAVAILABLE_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect', 'Client was closed']
+const UNAVAILABLE_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect', 'Client was closed', 'Query read timeout']
 
 /** Infrastructure that is down: the store's own error, or a pg / socket failure, possibly wrapped as `cause`. */
 export function isUnavailable(error: unknown, depth = 0): boolean {

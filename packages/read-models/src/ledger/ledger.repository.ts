@@ -311,6 +311,41 @@ export function describeSigningKeyStatus(keyId: string, status: Exclude<SigningK
         'or make this one current with cli rotate-signing-key --new-key-file'
 }
 
+/** A head of a restored log and, if its `TreeHeadSigned` is in the restored `ledger-checkpoints`, where. */
+export interface HeadToRestore {
+  head: SignedTreeHead
+  published?: { revision: bigint; position: bigint }
+}
+
+/**
+ * Records the signed heads of a restored log (`cli import`) as the ledger had them, with the public key that signed
+ * them: the heads are commitments already given out, so they are kept, never signed again (the projection's next
+ * count-triggered head then comes after the latest of them, as it would have). A head found in the restored
+ * `ledger-checkpoints` stream is marked published there; one that is not (signed after the last publication) is
+ * left for the head worker to publish. Heads already stored are left as they are.
+ */
+export async function restoreHeads(db: LedgerDb, publicKeyPem: string, heads: readonly HeadToRestore[]): Promise<void> {
+  for (const { head, published } of heads) {
+    // The first key of the restored ledger becomes its current key (`recordFirstKey`); no conflict target, so a
+    // key that cannot be current (there is one already) is left out rather than failing the restore.
+    await recordFirstKey(db, head.keyId, publicKeyPem)
+    const version = head.version === 2 ? 2 : 1
+    await sql`
+      insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id, version, origin, published_revision, published_position)
+      values (${head.treeSize}::bigint, ${head.rootHash}, ${head.timestamp}, ${head.signature}, ${head.keyId}, ${version}::smallint,
+              ${version === 2 ? head.origin! : null}::text,
+              ${published?.revision.toString() ?? null}::bigint, ${published?.position.toString() ?? null}::bigint)
+      on conflict (tree_size) do nothing`.execute(db)
+  }
+}
+
+/** How many leaves and heads the ledger tables hold (a restore wants none: they would describe another log). */
+export async function ledgerHolds(db: LedgerDb): Promise<{ leaves: bigint; heads: bigint }> {
+  const { rows } = await sql<{ leaves: string; heads: string }>`
+    select (select count(*) from ledger_leaves)::text as leaves, (select count(*) from ledger_heads)::text as heads`.execute(db)
+  return { leaves: BigInt(rows[0]!.leaves), heads: BigInt(rows[0]!.heads) }
+}
+
 /** A key by id, or — without an id — the key of the latest head (else the most recently recorded key). */
 export async function readPublicKey(db: LedgerDb, keyId?: string): Promise<{ keyId: string; publicKeyPem: string } | undefined> {
   const { rows } = keyId

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from '@pc/platform'
+import { ConfigError, loadConfig, type Config } from '@pc/platform/config'
 import type { ProgressSink } from '../progress/progress.js'
 
 /** Where a command writes and what environment it reads; tests pass their own. */
@@ -26,11 +26,17 @@ export const USAGE_ERROR = 2
 
 /**
  * The configuration from the command's environment, or `undefined` after printing the one-line configuration
- * error (the command then exits 1, as `start` does).
+ * error (the command then exits 1, as `start` does). The statement, query and idle-in-transaction limits are for
+ * requests, which must answer in seconds; a batch command (a rebuild swapping large tables, an audit of the whole
+ * log) runs without them, keeping only the connect timeout.
  */
 export function configOrReport(io: CliIo): Config | undefined {
   try {
-    return loadConfig(io.env)
+    const config = loadConfig(io.env)
+    return Object.freeze({
+      ...config,
+      database: Object.freeze({ ...config.database, statementTimeoutMs: 0, queryTimeoutMs: 0, idleInTransactionTimeoutMs: 0 }),
+    })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     io.err(error.message)

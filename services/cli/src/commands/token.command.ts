@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { ensureJwtSecret, Role, ROLES, signToken } from '@pc/platform'
+import { ensureJwtSecret, Role, ROLES, signToken } from '@pc/platform/tokens'
 import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 
 /**

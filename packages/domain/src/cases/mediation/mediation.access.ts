@@ -1,10 +1,24 @@
+import type { Role } from '@pc/contracts'
 import type { CommandActor } from '../../decider.js'
 import type { AccessDecision } from '../case.access.js'
 import { SLA_ACTOR } from '../case.commands.js'
 import type { CaseState } from '../case.state.js'
-import type { MediationCommand } from './mediation.commands.js'
+import type { MediationCommand, MediationCommandName } from './mediation.commands.js'
 import { MEDIATION_WATCH_COMMANDS, PARTY_OWN_COMMANDS } from './mediation.commands.js'
 import { isParty } from './mediation.state.js'
+
+/**
+ * The roles that may issue a mediation command in some case: what `authorizeMediationCommand` can ever allow.
+ * The HTTP edge refuses everyone else with 403 before reading the body (see `caseCommandRoles`). The watch
+ * commands are the SLA worker's, never a route's: no role.
+ *
+ * @example
+ * mediationCommandRoles('respond_to_agreement') // ['manager', 'mediator', 'resident']
+ */
+export function mediationCommandRoles(commandType: MediationCommandName): readonly Role[] {
+  if (MEDIATION_WATCH_COMMANDS.has(commandType)) return []
+  return PARTY_OWN_COMMANDS.has(commandType) ? ['manager', 'mediator', 'resident'] : ['manager', 'mediator']
+}
 
 /**
  * Who may issue which mediation command (issue 5). Pure; the mediation decider calls it first.

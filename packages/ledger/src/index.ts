@@ -64,7 +64,16 @@ export {
   keyIdOf,
 } from './signing-key.js'
 export type { SigningKeyPair } from './signing-key.js'
-export { treeHead, treeHeadSigningInput, signTreeHead, verifyTreeHead } from './tree-head.js'
-export type { TreeHead, SignedTreeHead, TreeHeadCheck } from './tree-head.js'
+export {
+  TREE_HEAD_VERSION,
+  DEFAULT_LEDGER_ORIGIN,
+  isLedgerOrigin,
+  treeHeadVersion,
+  treeHead,
+  treeHeadSigningInput,
+  signTreeHead,
+  verifyTreeHead,
+} from './tree-head.js'
+export type { TreeHead, TreeHeadVersion, SignedTreeHead, TreeHeadCheck, VerifyTreeHeadOptions } from './tree-head.js'
 export { LEDGER_CHECKPOINT_STREAM, TREE_HEAD_SIGNED } from './ledger-stream.js'
 export * from './verify/index.js'

@@ -433,28 +433,48 @@ export class MemoryMerkleTree implements SubtreeSource {
 // Verifiers (RFC 9162 §2.1.3.2 and §2.1.4.2: they bound the path length by the sizes, so an extended,
 // truncated or reshuffled proof fails — unlike the verifier in GHSA-672p-m5jq-mrh8)
 
+/**
+ * An inclusion proof to check. Sizes may be bigints or decimal strings, so the JSON of
+ * `GET /v1/ledger/proofs/inclusion` can be passed as it is.
+ */
 export interface InclusionProof {
-  leafIndex: bigint
-  treeSize: bigint
+  leafIndex: bigint | string
+  treeSize: bigint | string
   leafHash: HashInput
   auditPath: readonly HashInput[]
   rootHash: HashInput
 }
 
+const DECIMAL_RE = /^(?:0|[1-9][0-9]*)$/
+
+/** A size from untrusted input: a non-negative bigint or a decimal string, else undefined. */
+function asSize(value: unknown): bigint | undefined {
+  if (typeof value === 'bigint') return value >= 0n ? value : undefined
+  return typeof value === 'string' && DECIMAL_RE.test(value) ? BigInt(value) : undefined
+}
+
+/** `record[key]` of what may be anything (a proof parsed from a file or a response). */
+function field(record: unknown, key: string): unknown {
+  return record !== null && typeof record === 'object' ? (record as Record<string, unknown>)[key] : undefined
+}
+
 /**
  * The root an audit path leads to, or `undefined` when the path cannot be a proof for these sizes
- * (wrong length, malformed hash, index out of range).
+ * (wrong length, malformed hash, index out of range) or the proof is not shaped like one at all (a missing or
+ * non-array path, a size that is not a bigint or decimal string): proofs come from files and networks.
  */
 export function rootFromInclusionProof(p: Omit<InclusionProof, 'rootHash'>): Hash | undefined {
-  checkBigint('leafIndex', p.leafIndex)
-  checkBigint('treeSize', p.treeSize)
-  if (p.leafIndex < 0n || p.leafIndex >= p.treeSize) return undefined
-  let r = asHash(p.leafHash)
+  const leafIndex = asSize(field(p, 'leafIndex'))
+  const treeSize = asSize(field(p, 'treeSize'))
+  const auditPath = field(p, 'auditPath')
+  if (leafIndex === undefined || treeSize === undefined || !Array.isArray(auditPath)) return undefined
+  if (leafIndex >= treeSize) return undefined
+  let r = asHash(field(p, 'leafHash') as HashInput)
   if (r === undefined) return undefined
-  let fn = p.leafIndex
-  let sn = p.treeSize - 1n
-  for (const element of p.auditPath) {
-    const h = asHash(element)
+  let fn = leafIndex
+  let sn = treeSize - 1n
+  for (const element of auditPath as unknown[]) {
+    const h = asHash(element as HashInput)
     if (h === undefined || sn === 0n) return undefined
     if ((fn & 1n) === 1n || fn === sn) {
       r = nodeHash(h, r)
@@ -473,20 +493,22 @@ export function rootFromInclusionProof(p: Omit<InclusionProof, 'rootHash'>): Has
 
 /**
  * RFC 9162 §2.1.3.2: does `auditPath` prove that `leafHash` is leaf `leafIndex` of the tree with
- * `rootHash` and `treeSize` leaves?
+ * `rootHash` and `treeSize` leaves? Anything not shaped like a proof is `false`, never an exception.
  *
  * @example
  * verifyInclusion({ leafIndex: 41n, treeSize: 1000n, leafHash, auditPath, rootHash: head.rootHash })
+ * verifyInclusion(await (await fetch(proofUrl)).json()) // the response as it is
  */
 export function verifyInclusion(p: InclusionProof): boolean {
-  const root = asHash(p.rootHash)
+  const root = asHash(field(p, 'rootHash') as HashInput)
   const computed = rootFromInclusionProof(p)
   return root !== undefined && computed !== undefined && equalHash(root, computed)
 }
 
+/** A consistency proof to check; sizes as bigints or decimal strings (see `InclusionProof`). */
 export interface ConsistencyProof {
-  from: bigint
-  to: bigint
+  from: bigint | string
+  to: bigint | string
   fromRoot: HashInput
   toRoot: HashInput
   proof: readonly HashInput[]
@@ -496,30 +518,33 @@ export interface ConsistencyProof {
  * RFC 9162 §2.1.4.2: is the tree (`to`, `toRoot`) an append-only extension of (`from`, `fromRoot`)?
  * Sizes equal: the proof must be empty and the roots equal. `from` = 0: the proof must be empty and
  * `fromRoot` must be the empty tree's root (stricter than the RFC, which leaves that case to the caller).
+ * Anything not shaped like a proof (a missing or non-array `proof`, a bad size) is `false`, never an exception.
  *
  * @example
  * verifyConsistency({ from: 500n, to: 1000n, fromRoot: oldHead.rootHash, toRoot: newHead.rootHash, proof })
  */
 export function verifyConsistency(p: ConsistencyProof): boolean {
-  checkBigint('from', p.from)
-  checkBigint('to', p.to)
-  const fromRoot = asHash(p.fromRoot)
-  const toRoot = asHash(p.toRoot)
-  if (fromRoot === undefined || toRoot === undefined || p.from < 0n || p.from > p.to) return false
-  if (p.from === p.to) return p.proof.length === 0 && equalHash(fromRoot, toRoot)
-  if (p.from === 0n) return p.proof.length === 0 && equalHash(fromRoot, EMPTY_ROOT)
-  if (p.proof.length === 0) return false
+  const from = asSize(field(p, 'from'))
+  const to = asSize(field(p, 'to'))
+  const proof = field(p, 'proof')
+  const fromRoot = asHash(field(p, 'fromRoot') as HashInput)
+  const toRoot = asHash(field(p, 'toRoot') as HashInput)
+  if (from === undefined || to === undefined || !Array.isArray(proof)) return false
+  if (fromRoot === undefined || toRoot === undefined || from > to) return false
+  if (from === to) return proof.length === 0 && equalHash(fromRoot, toRoot)
+  if (from === 0n) return proof.length === 0 && equalHash(fromRoot, EMPTY_ROOT)
+  if (proof.length === 0) return false
 
   const path: Hash[] = []
-  for (const element of p.proof) {
-    const h = asHash(element)
+  for (const element of proof as unknown[]) {
+    const h = asHash(element as HashInput)
     if (h === undefined) return false
     path.push(h)
   }
-  if (isPowerOfTwo(p.from)) path.unshift(fromRoot)
+  if (isPowerOfTwo(from)) path.unshift(fromRoot)
 
-  let fn = p.from - 1n
-  let sn = p.to - 1n
+  let fn = from - 1n
+  let sn = to - 1n
   while ((fn & 1n) === 1n) {
     fn >>= 1n
     sn >>= 1n

@@ -13,6 +13,8 @@ import {
   signTreeHead,
   toHex,
   treeHead,
+  keyIdOf,
+  type SignedTreeHead,
   type SigningKeyPair,
 } from '../src/index.js'
 import { exportFiles, verifyExport, type ExportedLeaf, type ExportedProof } from '../src/index.js'
@@ -216,7 +218,7 @@ t.test('the head must be genuine', async (t) => {
   await writeFile(other, exportPublicKeyPem(generateSigningKeyPair().publicKey))
   result = await verifyExport({ in: b.out, publicKey: other })
   t.equal(result.exitCode, 1)
-  t.match(result.summary, /was signed by key [0-9a-f]{16}, not [0-9a-f]{16}/, 'another key')
+  t.match(result.summary, /signed by key [0-9a-f]{16}, which is not among the keys given \([0-9a-f]{16}\)/, 'another key')
 
   // A head signed by the right key over a different tree: a rewritten history with a genuine-looking head.
   const fake = new MemoryMerkleTree()
@@ -312,4 +314,151 @@ t.test('lines are read as readline reads them: CRLF, blank lines, no final newli
     t.equal(result.exitCode, 1)
     t.match(result.summary, /line 6: not JSON/)
   })
+})
+
+/** The head file of an export, parsed. */
+async function headOf(out: string): Promise<SignedTreeHead> {
+  return JSON.parse(await readFile(exportFiles(out).head, 'utf8')) as SignedTreeHead
+}
+
+t.test('keys that rotate: old heads in the log verify with the old key from the key list, inside its period', async (t) => {
+  const b = await build(t)
+  const files = exportFiles(b.out)
+  // The head at 8 (in the log) was signed by the old key; a rotation then made a new key sign the head at 12.
+  const next = generateSigningKeyPair()
+  const head12 = signTreeHead(treeHead(12n, b.tree.root(12n), '2026-03-02T09:32:00.000Z'), next.privateKey)
+  await writeFile(files.head, JSON.stringify(head12))
+  const list = (oldUntil: string | null) => ({
+    keys: [
+      { keyId: keyIdOf(b.keys.publicKey), publicKeyPem: exportPublicKeyPem(b.keys.publicKey), validFrom: '2026-03-01T00:00:00.000Z', validUntil: oldUntil },
+      { keyId: keyIdOf(next.publicKey), publicKeyPem: exportPublicKeyPem(next.publicKey), validFrom: oldUntil ?? '2026-03-02T09:31:30.000Z', validUntil: null },
+    ],
+  })
+  await rm(files.publicKey)
+  await writeFile(files.keys, JSON.stringify(list('2026-03-02T09:31:30.000Z')))
+  let result = await verifyExport({ in: b.out })
+  t.equal(result.exitCode, 0, result.summary)
+  t.match(result.summary, /signed head of tree size 12 \(key [0-9a-f]{16}\) matches root [0-9a-f]{16}… \(2 keys given\); 1 more signed head in ledger-checkpoints match/)
+
+  // With only the new key, the old head in the log cannot be checked (it is not a finding: it is said).
+  const newPem = join(b.dir, 'new.pem')
+  await writeFile(newPem, exportPublicKeyPem(next.publicKey))
+  result = await verifyExport({ in: b.out, publicKey: newPem })
+  t.equal(result.exitCode, 0, result.summary)
+  t.match(result.summary, /1 heads by other keys not checked/)
+
+  // The old key was retired before the head at 8 was dated: that head is not the ledger's, whatever its signature.
+  await writeFile(files.keys, JSON.stringify(list('2026-03-02T09:30:30.000Z')))
+  result = await verifyExport({ in: b.out })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /signed head of tree size 8 \(ledger-checkpoints@0, line \d+\): dated 2026-03-02T09:31:00.000Z, after its key [0-9a-f]{16} was retired at 2026-03-02T09:30:30.000Z/)
+
+  // A key list whose id does not name its key is refused outright.
+  const forged = list(null)
+  forged.keys[0]!.keyId = keyIdOf(next.publicKey)
+  await writeFile(files.keys, JSON.stringify(forged))
+  result = await verifyExport({ in: b.out })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /keys .*: entry 0 is named [0-9a-f]{16} but its key is [0-9a-f]{16}/)
+})
+
+t.test('the origin: the summary names the log; a head of another deployment with the same key fails', async (t) => {
+  const b = await build(t)
+  let result = await verifyExport({ in: b.out })
+  t.match(result.summary, /; log origin "property-cases"$/)
+  result = await verifyExport({ in: b.out, origin: 'cases.estate-a.example' })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /signed head .*: head belongs to the log "property-cases", not "cases.estate-a.example"/)
+
+  // Another deployment signing with the same key: a genuine signature over the same tree, but not our log.
+  const files = exportFiles(b.out)
+  await writeFile(files.head, JSON.stringify(signTreeHead(treeHead(12n, b.tree.root(12n), '2026-03-02T09:33:00.000Z', 'staging'), b.keys.privateKey)))
+  result = await verifyExport({ in: b.out, origin: 'property-cases' })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /head belongs to the log "staging", not "property-cases"/)
+  // Unpinned, the head's own origin is taken, and then the head at 8 in the log is of another log.
+  result = await verifyExport({ in: b.out })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /signed head of tree size 8 .*: head belongs to the log "property-cases", not "staging"/)
+})
+
+t.test('--previous-head: a genuine later head passes; an older, rolled-back or forked head fails', async (t) => {
+  const b = await build(t)
+  const files = exportFiles(b.out)
+  const head12 = await headOf(b.out)
+  const prevFile = join(b.dir, 'previous.json')
+  const proofFile = join(b.dir, 'consistency.json')
+  const sign = (size: bigint, root: Uint8Array | string, at: string) => signTreeHead(treeHead(size, root, at), b.keys.privateKey)
+  const head8 = sign(8n, b.tree.root(8n), '2026-03-02T09:31:00.000Z')
+
+  await writeFile(prevFile, JSON.stringify(head8))
+  let result = await verifyExport({ in: b.out, previousHead: prevFile })
+  t.equal(result.exitCode, 0, result.summary)
+  t.match(result.summary, /extends the previous head of tree size 8 \(the rebuilt tree gives its root\)/)
+  await writeFile(proofFile, JSON.stringify({ from: '8', to: '12', proof: b.tree.consistencyProof(8n, 12n).map(toHex) }))
+  result = await verifyExport({ in: b.out, previousHead: prevFile, consistencyProof: proofFile })
+  t.equal(result.exitCode, 0, result.summary)
+  t.match(result.summary, /extends the previous head of tree size 8 \(consistency proof verified\)/)
+
+  // Rolled back: the head given is older than one already held.
+  await writeFile(files.head, JSON.stringify(head8))
+  await writeFile(prevFile, JSON.stringify(head12))
+  result = await verifyExport({ in: b.out, previousHead: prevFile })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /rollback: the head covers 8 events but the previous head .* already covered 12/)
+  // Same size, dated earlier than the one held: an old head served again.
+  await writeFile(files.head, JSON.stringify(head12))
+  await writeFile(prevFile, JSON.stringify(sign(12n, b.tree.root(12n), '2026-03-02T09:40:00.000Z')))
+  result = await verifyExport({ in: b.out, previousHead: prevFile })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /rollback: the head is dated 2026-03-02T09:32:00.000Z, not later than the previous head/)
+
+  // Forked: the same size with another root.
+  const other = new MemoryMerkleTree()
+  for (let i = 0; i < 12; i++) other.append(new Uint8Array(32).fill(i))
+  await writeFile(prevFile, JSON.stringify(sign(12n, other.root(12n), '2026-03-02T09:20:00.000Z')))
+  result = await verifyExport({ in: b.out, previousHead: prevFile })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /fork: the head and the previous head .* both cover 12 events but have different roots/)
+  // Forked: a smaller previous head of another history, which this log does not extend.
+  await writeFile(prevFile, JSON.stringify(sign(8n, other.root(8n), '2026-03-02T09:20:00.000Z')))
+  result = await verifyExport({ in: b.out, previousHead: prevFile })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /fork: the previous head .* \(tree size 8\) has root [0-9a-f]{64}, but the log the head vouches for gives [0-9a-f]{64} there/)
+  await writeFile(proofFile, JSON.stringify({ from: '8', to: '12', proof: b.tree.consistencyProof(8n, 12n).map(toHex) }))
+  result = await verifyExport({ in: b.out, previousHead: prevFile, consistencyProof: proofFile })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /fork: .*consistency.json does not prove that the tree of 12 events extends the previous head's tree of 8/)
+
+  // The previous head must be genuine too.
+  await writeFile(prevFile, JSON.stringify({ ...head8, rootHash: toHex(other.root(8n)) }))
+  result = await verifyExport({ in: b.out, previousHead: prevFile })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /previous head .*: signature does not match the head/)
+})
+
+t.test('a consistency proof file that is not shaped like one answers "invalid", never throws', async (t) => {
+  const b = await build(t)
+  const prevFile = join(b.dir, 'previous.json')
+  const proofFile = join(b.dir, 'consistency.json')
+  await writeFile(prevFile, JSON.stringify(signTreeHead(treeHead(8n, b.tree.root(8n), '2026-03-02T09:31:00.000Z'), b.keys.privateKey)))
+  const good = b.tree.consistencyProof(8n, 12n).map(toHex)
+  for (const [desc, text] of [
+    ['path missing', JSON.stringify({ from: '8', to: '12' })],
+    ['path not an array', JSON.stringify({ from: '8', to: '12', proof: good.join('') })],
+    ['path of numbers', JSON.stringify({ from: '8', to: '12', proof: [1, 2, 3] })],
+    ['sizes as numbers', JSON.stringify({ from: 8, to: 12, proof: good })],
+    ['null', 'null'],
+    ['not JSON', '{"from": "8",'],
+  ] as const) {
+    await writeFile(proofFile, text)
+    const result = await verifyExport({ in: b.out, previousHead: prevFile, consistencyProof: proofFile })
+    t.equal(result.exitCode, 1, desc)
+    t.match(result.summary, /^FAILED .*: consistency proof .*consistency.json: /, `${desc}: ${result.summary}`)
+  }
+  await writeFile(proofFile, JSON.stringify({ from: '7', to: '12', proof: good }))
+  const result = await verifyExport({ in: b.out, previousHead: prevFile, consistencyProof: proofFile })
+  t.match(result.summary, /it is from 7 to 12, but the heads are of sizes 8 and 12/, 'a proof for other sizes')
+  const garbage = await verifyExport({ in: b.out, previousHead: prevFile, consistencyProof: proofFile.replace('.json', '-missing.json') })
+  t.equal(garbage.exitCode, 1, 'a missing file is a failure, not an exception')
 })

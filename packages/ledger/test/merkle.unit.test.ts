@@ -267,7 +267,7 @@ t.test('inclusion verifier rejects every corruption of every field (GHSA-672p-m5
   t.notOk(verifyInclusion({ leafIndex: 2n, treeSize: 1n, leafHash: SOME_HASH, auditPath: [], rootHash: SOME_HASH }), 'index beyond size')
   t.notOk(verifyInclusion({ leafIndex: 0n, treeSize: 2n, leafHash: SOME_HASH, auditPath: [], rootHash: SOME_HASH }), 'size 2 needs a path')
   t.ok(verifyInclusion({ leafIndex: 0n, treeSize: 1n, leafHash: SOME_HASH, auditPath: [], rootHash: SOME_HASH }), 'size 1: leaf is the root')
-  t.throws(() => verifyInclusion({ leafIndex: 0 as unknown as bigint, treeSize: 1n, leafHash: SOME_HASH, auditPath: [], rootHash: SOME_HASH }), TypeError)
+  t.equal(verifyInclusion({ leafIndex: 0 as unknown as bigint, treeSize: 1n, leafHash: SOME_HASH, auditPath: [], rootHash: SOME_HASH }), false, 'a number index is not a proof (untrusted input never throws)')
 })
 
 t.test('consistency verifier rejects every corruption of every field', async (t) => {
@@ -378,4 +378,51 @@ t.test('event-hash leaves: leaf input is the 32 bytes of metadata.hash', async (
   t.equal(toHex(tree.root()), createHash('sha256').update(expected).digest('hex'))
   const asHex: HashInput = toHex(tree.root())
   t.ok(verifyInclusion({ leafIndex: 0n, treeSize: 1n, leafHash: tree.leafHash(0n), auditPath: [], rootHash: asHex }))
+})
+
+t.test('proofs parsed from untrusted JSON: anything not shaped like a proof is invalid, never an exception', async (t) => {
+  const tree = ctTree()
+  const inclusion = JSON.parse(
+    JSON.stringify({ leafIndex: '2', treeSize: '7', leafHash: toHex(tree.leafHash(2n)), auditPath: hex(tree.inclusionProof(2n, 7n)), rootHash: toHex(tree.root(7n)) }),
+  ) as Record<string, unknown>
+  t.ok(verifyInclusion(inclusion as never), 'the JSON of GET /v1/ledger/proofs/inclusion verifies as it is (decimal-string sizes)')
+  const consistency = JSON.parse(
+    JSON.stringify({ from: '3', to: '7', fromRoot: toHex(tree.root(3n)), toRoot: toHex(tree.root(7n)), proof: hex(tree.consistencyProof(3n, 7n)) }),
+  ) as Record<string, unknown>
+  t.ok(verifyConsistency(consistency as never), 'a consistency proof from JSON verifies as it is')
+
+  const badInclusions: Array<[string, unknown]> = [
+    ['auditPath missing', { ...inclusion, auditPath: undefined }],
+    ['auditPath null', { ...inclusion, auditPath: null }],
+    ['auditPath a string', { ...inclusion, auditPath: (inclusion.auditPath as string[]).join('') }],
+    ['auditPath an object', { ...inclusion, auditPath: { 0: (inclusion.auditPath as string[])[0], length: 1 } }],
+    ['auditPath holding numbers and nulls', { ...inclusion, auditPath: [1, null, {}] }],
+    ['leafIndex a number', { ...inclusion, leafIndex: 2 }],
+    ['leafIndex negative', { ...inclusion, leafIndex: '-1' }],
+    ['treeSize missing', { ...inclusion, treeSize: undefined }],
+    ['treeSize not decimal', { ...inclusion, treeSize: '0x7' }],
+    ['leafHash missing', { ...inclusion, leafHash: undefined }],
+    ['rootHash an array', { ...inclusion, rootHash: [] }],
+    ['null', null],
+    ['an array', []],
+    ['a string', 'proof'],
+  ]
+  for (const [desc, probe] of badInclusions) {
+    t.equal(verifyInclusion(probe as never), false, `inclusion: ${desc}`)
+    if (!desc.startsWith('rootHash')) t.equal(rootFromInclusionProof(probe as never), undefined, `root from inclusion: ${desc}`)
+  }
+  const badConsistencies: Array<[string, unknown]> = [
+    ['proof missing', { ...consistency, proof: undefined }],
+    ['proof null', { ...consistency, proof: null }],
+    ['proof a string', { ...consistency, proof: 'abc' }],
+    ['proof holding numbers', { ...consistency, proof: [1, 2] }],
+    ['proof missing where sizes are equal', { ...consistency, to: '3', toRoot: consistency.fromRoot, proof: undefined }],
+    ['proof missing from the empty tree', { ...consistency, from: '0', fromRoot: toHex(EMPTY_ROOT), proof: undefined }],
+    ['from a number', { ...consistency, from: 3 }],
+    ['to missing', { ...consistency, to: undefined }],
+    ['fromRoot missing', { ...consistency, fromRoot: undefined }],
+    ['null', null],
+    ['a number', 7],
+  ]
+  for (const [desc, probe] of badConsistencies) t.equal(verifyConsistency(probe as never), false, `consistency: ${desc}`)
 })

@@ -1,6 +1,7 @@
 import t from 'tap'
-import { createHash, generateKeyPairSync } from 'node:crypto'
+import { createHash, generateKeyPairSync, sign } from 'node:crypto'
 import {
+  DEFAULT_LEDGER_ORIGIN,
   MemoryMerkleTree,
   canonicalJson,
   exportPrivateKeyPem,
@@ -14,6 +15,7 @@ import {
   toHex,
   treeHead,
   treeHeadSigningInput,
+  treeHeadVersion,
   verifyTreeHead,
   type SignedTreeHead,
 } from '../src/index.js'
@@ -37,18 +39,63 @@ t.test('treeHead builds the string form', async (t) => {
   t.throws(() => treeHead(1n, h.rootHash, 'yesterday'), TypeError, 'bad timestamp')
 })
 
-t.test('the signature covers the canonical JSON of exactly { treeSize, rootHash, timestamp }', async (t) => {
+t.test('version 2 signs a context line and the canonical JSON of { version, origin, treeSize, rootHash, timestamp }', async (t) => {
   const h = head()
+  t.equal(h.version, 2)
+  t.equal(h.origin, DEFAULT_LEDGER_ORIGIN)
   t.equal(
     treeHeadSigningInput({ ...h, signature: 'x', keyId: 'y' } as SignedTreeHead).toString('utf8'),
-    canonicalJson({ rootHash: h.rootHash, timestamp: h.timestamp, treeSize: h.treeSize }),
+    'pc-ledger/tree-head/v2\n' + canonicalJson({ origin: h.origin, rootHash: h.rootHash, timestamp: h.timestamp, treeSize: h.treeSize, version: 2 }),
   )
-  t.match(treeHeadSigningInput(h).toString('utf8'), /^\{"rootHash":"[0-9a-f]{64}","timestamp":"2024-05-01T08:30:00.000Z","treeSize":"5"\}$/)
+  t.match(
+    treeHeadSigningInput(h).toString('utf8'),
+    /^pc-ledger\/tree-head\/v2\n\{"origin":"property-cases","rootHash":"[0-9a-f]{64}","timestamp":"2024-05-01T08:30:00.000Z","treeSize":"5","version":2\}$/,
+  )
+  t.equal(treeHead(5n, h.rootHash, h.timestamp, 'cases.estate-a.example').origin, 'cases.estate-a.example')
+  for (const origin of ['', ' leading', 'trailing ', 'new\nline', 'x'.repeat(256), '住宅']) {
+    t.throws(() => treeHead(5n, h.rootHash, h.timestamp, origin), TypeError, `origin ${JSON.stringify(origin)} refused`)
+  }
+})
+
+t.test('the origin is bound: a head of another deployment signed with the same key is not ours', async (t) => {
+  const ours = signTreeHead(treeHead(5n, head().rootHash, head().timestamp, 'cases.estate-a.example'), privateKey)
+  const theirs = signTreeHead(treeHead(5n, head().rootHash, head().timestamp, 'cases.estate-b.example'), privateKey)
+  t.same(verifyTreeHead(ours, publicKey, { origin: 'cases.estate-a.example' }), { ok: true })
+  t.match(verifyTreeHead(theirs, publicKey, { origin: 'cases.estate-a.example' }), {
+    ok: false,
+    problem: 'wrong_origin',
+    detail: 'head belongs to the log "cases.estate-b.example", not "cases.estate-a.example"',
+  })
+  t.match(verifyTreeHead({ ...theirs, origin: 'cases.estate-a.example' }, publicKey, { origin: 'cases.estate-a.example' }), { ok: false, problem: 'bad_signature' }, 'relabelling the origin breaks the signature')
+  t.match(verifyTreeHead({ ...ours, version: 3 } as unknown as SignedTreeHead, publicKey), { ok: false, problem: 'malformed' }, 'an unknown version')
+  t.match(verifyTreeHead({ ...ours, origin: undefined } as SignedTreeHead, publicKey), { ok: false, problem: 'malformed' }, 'version 2 without an origin')
+  t.match(verifyTreeHead({ ...ours, version: undefined } as SignedTreeHead, publicKey), { ok: false, problem: 'malformed' }, 'an origin on a version 1 head')
+  // Stripping the version and origin (a downgrade to version 1) leaves bytes the signature never covered.
+  const { version: _v, origin: _o, ...downgraded } = ours
+  t.match(verifyTreeHead(downgraded as SignedTreeHead, publicKey), { ok: false, problem: 'bad_signature' }, 'a downgrade to version 1')
+  // Another JSON object signed with the key (here: a version 1 head's bytes) is not a version 2 head.
+  const legacyBytes = canonicalJson({ rootHash: ours.rootHash, timestamp: ours.timestamp, treeSize: ours.treeSize })
+  const crossSigned = { ...ours, signature: sign(null, Buffer.from(legacyBytes), privateKey).toString('base64') }
+  t.match(verifyTreeHead(crossSigned, publicKey), { ok: false, problem: 'bad_signature' }, 'a signature over other bytes')
+})
+
+t.test('version 1 heads (signed before the origin existed) still verify, over their own bytes', async (t) => {
+  const h = head()
+  const legacy = { treeSize: h.treeSize, rootHash: h.rootHash, timestamp: h.timestamp }
+  t.equal(treeHeadSigningInput(legacy).toString('utf8'), canonicalJson(legacy))
+  // As a head signed before issue 16 was made: a signature over exactly those three fields.
+  const signature = sign(null, Buffer.from(canonicalJson(legacy)), privateKey).toString('base64')
+  const old: SignedTreeHead = { ...legacy, signature, keyId: keyIdOf(publicKey) }
+  t.same(verifyTreeHead(old, publicKey), { ok: true })
+  t.same(verifyTreeHead(old, publicKey, { origin: 'cases.estate-a.example' }), { ok: true }, 'it names no origin, so none can be checked')
+  t.equal(treeHeadVersion(old), 1)
+  t.same(signTreeHead(legacy, privateKey), old, 'signTreeHead signs a head without a version in version 1')
+  t.match(verifyTreeHead({ ...old, treeSize: '6' }, publicKey), { ok: false, problem: 'bad_signature' })
 })
 
 t.test('sign and verify; every tampered field fails', async (t) => {
   const signed = signTreeHead(head(), privateKey)
-  t.same(Object.keys(signed).sort(), ['keyId', 'rootHash', 'signature', 'timestamp', 'treeSize'])
+  t.same(Object.keys(signed).sort(), ['keyId', 'origin', 'rootHash', 'signature', 'timestamp', 'treeSize', 'version'])
   t.equal(signed.keyId, keyIdOf(publicKey))
   t.equal(Buffer.from(signed.signature, 'base64').length, 64, 'an Ed25519 signature')
   t.same(verifyTreeHead(signed, publicKey), { ok: true })

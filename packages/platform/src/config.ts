@@ -22,6 +22,11 @@ export interface Config {
   readonly eventStoreUrl: string | undefined
   /** `JWT_SECRET`: the HS256 key; unset means a secret generated once into `dataDir` (see `ensureJwtSecret`). */
   readonly jwtSecret: string | undefined
+  /**
+   * `JWT_SECRET_PREVIOUS`: the secret before the last rotation. Tokens signed with it are still accepted (so a rotation
+   * logs nobody out until their tokens expire); new tokens are signed with `jwtSecret` only.
+   */
+  readonly jwtSecretPrevious: string | undefined
   readonly logLevel: LogLevel
   /** `BODY_LIMIT_BYTES`: larger request bodies are refused with 413. */
   readonly bodyLimitBytes: number
@@ -74,7 +79,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 /** Variables whose values must never be echoed back, even in an error message. */
-const SECRET: ReadonlySet<string> = new Set(['JWT_SECRET', 'DATABASE_URL', 'EVENTSTORE_URL', 'PII_MASTER_KEY'])
+const SECRET: ReadonlySet<string> = new Set(['JWT_SECRET', 'JWT_SECRET_PREVIOUS', 'DATABASE_URL', 'EVENTSTORE_URL', 'PII_MASTER_KEY'])
 const URL_VARIABLES: ReadonlySet<string> = new Set(['DATABASE_URL', 'EVENTSTORE_URL'])
 
 // `FOO=` in a shell or a compose file means "not set", not "set to the empty string".
@@ -161,6 +166,7 @@ const EnvSchema = z.object({
   JWT_SECRET: optionalString(
     z.string().min(32, 'must be at least 32 characters (for example: openssl rand -base64 48)'),
   ),
+  JWT_SECRET_PREVIOUS: optionalString(z.string().min(32, 'must be at least 32 characters, like JWT_SECRET')),
   LOG_LEVEL: z
     .preprocess(
       (value) => (typeof value === 'string' ? blankToUndefined(value.toLowerCase()) : value),
@@ -234,6 +240,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     databaseUrl: e.DATABASE_URL,
     eventStoreUrl: e.EVENTSTORE_URL,
     jwtSecret: e.JWT_SECRET,
+    jwtSecretPrevious: e.JWT_SECRET_PREVIOUS,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

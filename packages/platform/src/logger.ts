@@ -19,6 +19,10 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.password',
   'jwtSecret',
   '*.jwtSecret',
+  'jwtSecretPrevious',
+  '*.jwtSecretPrevious',
+  'jwtSecrets',
+  '*.jwtSecrets',
   'databaseUrl',
   '*.databaseUrl',
   // An HTTP client's error may carry the request's headers. These two also give `err` and `error` a redactor of

@@ -32,8 +32,10 @@ export interface Runtime {
   readonly eventStore: EventStore
   /** The embedded cluster when `DATABASE_URL` is unset. */
   readonly embedded: EmbeddedCluster | undefined
-  /** The HS256 secret (`JWT_SECRET`, or generated into `DATA_DIR`). */
+  /** The HS256 secret (`JWT_SECRET`, or generated into `DATA_DIR`): the one new tokens are signed with. */
   readonly jwtSecret: string
+  /** Every secret a token may be signed with, the current one first (then `JWT_SECRET_PREVIOUS`, when set). */
+  readonly jwtSecrets: readonly string[]
   /** Personal data per data subject (DESIGN §7): seals, opens and forgets; keys in this database. */
   readonly vault: PersonalDataVault
   /** Throws when the database does not answer. */
@@ -130,6 +132,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       eventStore,
       embedded,
       jwtSecret,
+      jwtSecrets: Object.freeze(
+        config.jwtSecretPrevious !== undefined && config.jwtSecretPrevious !== jwtSecret ? [jwtSecret, config.jwtSecretPrevious] : [jwtSecret],
+      ),
       vault,
       async pingDatabase() {
         await pool.query('select 1')

@@ -71,6 +71,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'restore a whole-log export into an empty store (verified first; the same log, hashes and Merkle tree)',
     load: async () => (await import('./commands/import.command.js')).importCommand,
   },
+  {
+    name: 'rotate-signing-key',
+    summary: 'start a new ledger signing key; the old one is retired and keeps verifying its heads',
+    load: async () => (await import('./commands/rotate-signing-key.command.js')).rotateSigningKeyCommand,
+  },
   planned('replay', 'rebuild a stream\'s state as of a time or revision'),
 ]
 

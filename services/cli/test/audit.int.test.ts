@@ -15,7 +15,16 @@ import {
   readModelMigrations,
   type Projection,
 } from '@pc/read-models'
-import { LedgerHeadWorker, latestHead, ledgerMigrations, ledgerProjection, signerFromPem, type LedgerSigner } from '@pc/read-models/ledger'
+import {
+  LedgerHeadWorker,
+  latestHead,
+  ledgerMigrations,
+  ledgerProjection,
+  readHeads,
+  rotateSigningKey,
+  signerFromPem,
+  type LedgerSigner,
+} from '@pc/read-models/ledger'
 import { auditCommand, auditStore } from '../src/commands/audit.command.js'
 
 /**
@@ -109,13 +118,16 @@ t.test('a head by a key nobody was given: a finding with the trusted key, accept
   // The rogue head even commits to the true root: what gives it away is the key.
   const head = signTreeHead(treeHead(24n, real.rootHash, new Date()), rogue.privateKey, rogue.keyId)
   await s.store.pool.query('delete from ledger_heads where tree_size = 24')
-  await s.store.pool.query('insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id) values (24, $1, $2, $3, $4)', [
-    head.rootHash,
-    head.timestamp,
-    head.signature,
-    head.keyId,
+  await s.store.pool.query(
+    'insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id, version, origin) values (24, $1, $2, $3, $4, 2, $5)',
+    [head.rootHash, head.timestamp, head.signature, head.keyId, head.origin],
+  )
+  // Slipped in as an old key (the ledger has one current key at a time), its period covering the rogue head.
+  await s.store.pool.query('insert into ledger_keys (key_id, public_key_pem, first_used_at, retired_at) values ($1, $2, $3, now())', [
+    rogue.keyId,
+    rogue.publicKeyPem,
+    '2020-01-01T00:00:00Z',
   ])
-  await s.store.pool.query('insert into ledger_keys (key_id, public_key_pem) values ($1, $2)', [rogue.keyId, rogue.publicKeyPem])
 
   const trusted = await audit(s)
   t.equal(trusted.exitCode, 1)
@@ -147,4 +159,40 @@ t.test('audit command line', async (t) => {
   await s.store.pool.query('update ledger_nodes set hash = sha256(hash) where level = 0 and index = 20')
   t.equal(await auditCommand.run(['--public-key', key], io), 1)
   t.match(errors.at(-1), /^audit FAILED: the ledger's stored leaf 20 was altered/)
+})
+
+t.test('after a rotation: old heads check with the old key, new ones with the new; a retired key signing later is caught', async (t) => {
+  const s = await setup(t)
+  const next = signerFromPem(exportPrivateKeyPem(generateSigningKeyPair().privateKey))
+  const { at } = await rotateSigningKey(s.db, next)
+  for (let i = 0; i < 8; i++) await append(s.store, `case-${i % 5}`, `after rotation ${i}`)
+  await project({ ...s, projection: ledgerProjection({ signer: next, headEvery: 8 }) })
+  await new LedgerHeadWorker({ db: s.db, store: s.store, signer: next }).publishPending()
+  t.same((await readHeads(s.db)).map((h) => [h.treeSize, h.keyId === next.keyId ? 'new' : 'old']), [
+    ['8', 'old'],
+    ['16', 'old'],
+    ['24', 'old'],
+    ['32', 'new'],
+  ])
+  const both = await auditStore({ store: s.store, db: s.db, publicKeyPems: [s.signer.publicKeyPem, next.publicKeyPem], origin: 'property-cases' })
+  t.equal(both.exitCode, 0, both.summary)
+  t.match(both.summary, /4 signed heads verified \(latest: tree size 32, root [0-9a-f]{16}…\) with 2 keys as the log "property-cases"/)
+  const recorded = await auditStore({ store: s.store, db: s.db })
+  t.equal(recorded.exitCode, 0, 'the database records both keys')
+
+  // Someone holding the retired key signs a head dated after its retirement (over the true tree, even).
+  const real = (await latestHead(s.db))!
+  const late = signTreeHead(treeHead(32n, real.rootHash, new Date(Date.parse(at) + 60_000)), s.signer.privateKey)
+  await s.store.pool.query('update ledger_heads set signed_at = $1, signature = $2, key_id = $3 where tree_size = 32', [late.timestamp, late.signature, late.keyId])
+  const caught = await auditStore({ store: s.store, db: s.db, publicKeyPems: [s.signer.publicKeyPem, next.publicKeyPem] })
+  t.equal(caught.exitCode, 1)
+  t.match(caught.summary, `signed head of tree size 32 (ledger_heads): dated ${late.timestamp}, after its key ${s.signer.keyId} was retired at ${at}`)
+})
+
+t.test('a head of another log (LEDGER_ORIGIN) signed with our key is caught', async (t) => {
+  const s = await setup(t)
+  t.equal((await auditStore({ store: s.store, db: s.db, origin: 'property-cases' })).exitCode, 0)
+  const result = await auditStore({ store: s.store, db: s.db, origin: 'cases.estate-a.example' })
+  t.equal(result.exitCode, 1)
+  t.match(result.summary, /signed head of tree size 8 \(ledger_heads\): head belongs to the log "property-cases", not "cases.estate-a.example"/)
 })

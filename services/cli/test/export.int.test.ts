@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -15,7 +15,7 @@ import {
   readModelMigrations,
   type Projection,
 } from '@pc/read-models'
-import { LedgerHeadWorker, ledgerMigrations, ledgerProjection, signerFromPem, type LedgerSigner } from '@pc/read-models/ledger'
+import { LedgerHeadWorker, ledgerMigrations, ledgerProjection, rotateSigningKey, signerFromPem, type LedgerSigner } from '@pc/read-models/ledger'
 import { exportFiles, verifyExport, type ExportedProof } from '@pc/ledger'
 import { exportCommand, exportEvents, type ExportedEvent } from '../src/commands/export.command.js'
 
@@ -92,6 +92,8 @@ t.test('whole-log export: events as stored, head, key and the ledger leaves alon
   t.ok(first.metadata.idempotencyKey && first.metadata.correlationId && first.metadata.prevHash === ZERO_HASH, 'all metadata')
   t.equal((await lines<unknown>(files.leaves)).length, 12, 'one ledger leaf per event the head covers')
   t.equal(await readFile(files.publicKey, 'utf8'), s.signer.publicKeyPem)
+  const { keys } = JSON.parse(await readFile(files.keys, 'utf8')) as { keys: Array<{ keyId: string; validUntil: string | null }> }
+  t.same(keys.map((k) => [k.keyId, k.validUntil]), [[s.signer.keyId, null]], 'every key with its period, as GET /v1/ledger/keys')
 
   const verified = await verifyExport({ in: out })
   t.equal(verified.exitCode, 0, verified.summary)
@@ -140,4 +142,25 @@ t.test('export command line', async (t) => {
   t.match(progress[0], new RegExp(`^export: ${events.toLocaleString('en-US')} events `), 'counts every event written')
   t.equal(await exportCommand.run(['--all', '--out', out, '--quiet'], piped), 0)
   t.equal(progress.length, 1, '--quiet: no summary')
+})
+
+t.test('whole-log export after a key rotation verifies offline: old heads with the old key from .keys.json', async (t) => {
+  const s = await setup(t)
+  const next = signerFromPem(exportPrivateKeyPem(generateSigningKeyPair().privateKey))
+  await rotateSigningKey(s.db, next)
+  // A head of the grown tree by the new key, as its head worker signs one once the tree has grown.
+  const later = () => new Date(Date.now() + 3_600_000)
+  await project({ db: s.db, store: s.store }, ledgerProjection({ signer: next, headEvery: 4 }))
+  const signed = await new LedgerHeadWorker({ db: s.db, store: s.store, signer: next, now: later }).tick()
+  t.equal(signed.signed?.keyId, next.keyId)
+  const out = join(s.dir, 'rotated.jsonl')
+  await exportEvents({ store: s.store, db: s.db, all: true, out })
+  const verified = await verifyExport({ in: out })
+  t.equal(verified.exitCode, 0, verified.summary)
+  t.match(verified.summary, /\(2 keys given\); 3 more signed heads in ledger-checkpoints match/)
+  const onlyNew = join(s.dir, 'new.pem')
+  await writeFile(onlyNew, next.publicKeyPem)
+  const pinned = await verifyExport({ in: out, publicKey: onlyNew })
+  t.equal(pinned.exitCode, 0, pinned.summary)
+  t.match(pinned.summary, /heads by other keys not checked/, 'with only the new key the old heads are named as unchecked')
 })

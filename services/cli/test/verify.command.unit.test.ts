@@ -12,6 +12,7 @@ import {
   leafInputOfEventHash,
   sealEvents,
   signTreeHead,
+  toHex,
   treeHead,
 } from '@pc/ledger'
 import type { CliIo } from '../src/commands/command.js'
@@ -21,6 +22,10 @@ import { verifyCommand } from '../src/commands/verify.command.js'
 
 /** A whole-log export of `count` events in one stream with a head over all of them. */
 async function writeExport(t: Test, count: number): Promise<string> {
+  return (await writeExportWith(t, count)).out
+}
+
+async function writeExportWith(t: Test, count: number) {
   const dir = await mkdtemp(join(tmpdir(), 'pc-verify-cli-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const out = join(dir, 'log.jsonl')
@@ -43,7 +48,7 @@ async function writeExport(t: Test, count: number): Promise<string> {
   const size = BigInt(count)
   await writeFile(files.head, JSON.stringify(signTreeHead(treeHead(size, tree.root(size), '2026-03-02T09:32:00.000Z'), keys.privateKey)))
   await writeFile(files.publicKey, exportPublicKeyPem(keys.publicKey))
-  return out
+  return { out, dir, keys, tree }
 }
 
 function io(isTTY: boolean) {
@@ -96,4 +101,23 @@ t.test('--quiet: no progress and no summary, the result still', async (t) => {
     t.same(progress, [], `nothing on the progress sink (${isTTY ? 'terminal' : 'pipe'})`)
     t.equal(out.length, 1, 'the result line')
   }
+})
+
+t.test('--previous-head: a later head that extends it passes; the command line refuses a rollback', async (t) => {
+  const { out, dir, keys, tree } = await writeExportWith(t, 25)
+  const previous = join(dir, 'previous.json')
+  const proof = join(dir, 'consistency.json')
+  await writeFile(previous, JSON.stringify(signTreeHead(treeHead(10n, tree.root(10n), '2026-03-02T09:31:00.000Z'), keys.privateKey)))
+  await writeFile(proof, JSON.stringify({ from: '10', to: '25', proof: tree.consistencyProof(10n, 25n).map(toHex) }))
+  let run = io(false)
+  t.equal(await verifyCommand.run(['--in', out, '--previous-head', previous, '--consistency-proof', proof, '--origin', 'property-cases'], run.cli), 0, run.err.join('\n'))
+  t.match(run.out[0], /extends the previous head of tree size 10 \(consistency proof verified\)/)
+
+  await writeFile(previous, JSON.stringify(signTreeHead(treeHead(25n, tree.root(25n), '2026-03-02T09:40:00.000Z'), keys.privateKey)))
+  run = io(false)
+  t.equal(await verifyCommand.run(['--in', out, '--previous-head', previous], run.cli), 1, 'an older head than one held')
+  t.match(run.err[0], /^FAILED .*: rollback: the head is dated .*, not later than the previous head/)
+
+  run = io(false)
+  t.equal(await verifyCommand.run(['--in', out, '--consistency-proof', proof], run.cli), 2, 'a proof without a previous head')
 })

@@ -1,4 +1,5 @@
 import { ConfigError } from '@pc/platform'
+import { DEFAULT_LEDGER_ORIGIN, isLedgerOrigin } from '@pc/read-models'
 import { z } from 'zod'
 
 /**
@@ -12,6 +13,8 @@ export interface ProjectorConfig {
   readonly leasePollMs: number
   /** `LEDGER_SIGNING_KEY`: Ed25519 PKCS#8 PEM; unset means a key generated once into `DATA_DIR`. */
   readonly ledgerSigningKey: string | undefined
+  /** `LEDGER_ORIGIN`: the log identity every signed head names (its signature covers it). */
+  readonly ledgerOrigin: string
   /** `LEDGER_HEAD_EVERY`: leaves between count-triggered signed tree heads. */
   readonly ledgerHeadEvery: number
   /** `LEDGER_HEAD_SECONDS`: the longest a grown tree goes without a signed head. */
@@ -38,6 +41,14 @@ const Env = z.object({
   PROJECTOR_BATCH_SIZE: int(1, 10_000, 500),
   PROJECTOR_LEASE_POLL_MS: int(10, 60_000, 1000),
   LEDGER_SIGNING_KEY: z.preprocess(blank, z.string().optional()),
+  LEDGER_ORIGIN: z.preprocess(
+    blank,
+    z
+      .string()
+      .refine(isLedgerOrigin, 'must be 1-255 printable ASCII characters without a space at either end')
+      .optional()
+      .transform((v) => v ?? DEFAULT_LEDGER_ORIGIN),
+  ),
   LEDGER_HEAD_EVERY: int(1, 1_000_000, 1000),
   LEDGER_HEAD_SECONDS: int(1, 86_400, 60),
   SLA_CHECK_SECONDS: int(1, 3600, 30),
@@ -61,6 +72,7 @@ export function loadProjectorConfig(env: Readonly<Record<string, string | undefi
     batchSize: e.PROJECTOR_BATCH_SIZE,
     leasePollMs: e.PROJECTOR_LEASE_POLL_MS,
     ledgerSigningKey: e.LEDGER_SIGNING_KEY,
+    ledgerOrigin: e.LEDGER_ORIGIN,
     ledgerHeadEvery: e.LEDGER_HEAD_EVERY,
     ledgerHeadSeconds: e.LEDGER_HEAD_SECONDS,
     slaCheckSeconds: e.SLA_CHECK_SECONDS,

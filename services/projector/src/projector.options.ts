@@ -5,7 +5,7 @@ import type { ProjectorOptions } from './projector.js'
 
 /**
  * The projector's options from configuration: the ledger signer (`LEDGER_SIGNING_KEY`, else a key generated once
- * into `DATA_DIR`), the batch, lease and head cadences, the SLA worker's round and the idempotency keys' TTL. One place, so the projector run
+ * into `DATA_DIR`, signing for `LEDGER_ORIGIN`), the batch, lease and head cadences, the SLA worker's round and the idempotency keys' TTL. One place, so the projector run
  * alone and the one `pnpm start` mounts behave the same.
  *
  * @example
@@ -16,7 +16,12 @@ export async function projectorOptions(
   runtime: Pick<Runtime, 'logger'>,
   projector: ProjectorConfig,
 ): Promise<ProjectorOptions> {
-  const signer = await loadOrCreateSigningKey({ pem: projector.ledgerSigningKey, dataDir: config.dataDir, log: runtime.logger })
+  const signer = await loadOrCreateSigningKey({
+    pem: projector.ledgerSigningKey,
+    dataDir: config.dataDir,
+    log: runtime.logger,
+    origin: projector.ledgerOrigin,
+  })
   return {
     batchSize: projector.batchSize,
     leasePollMs: projector.leasePollMs,

@@ -1,8 +1,10 @@
 import { contextProjections, contextReactors, contexts, type DeadlineWatcher } from '@pc/contexts'
-import type { Runtime } from '@pc/platform'
+import { ConfigError, type Runtime } from '@pc/platform'
 import {
   createReadModelDatabase,
+  describeSigningKeyStatus,
   LedgerHeadWorker,
+  registerSigningKey,
   migrateReadModels,
   ProjectionRunner,
   type LedgerSigner,
@@ -97,6 +99,11 @@ export async function startProjector(runtime: ProjectorRuntime, options: Project
   })
   try {
     if (options.migrate ?? true) await migrateReadModels(db)
+    if (ledger.signer) {
+      // A key that was rotated away (or never made current) must not sign: say so at start, not in a log line later.
+      const status = await registerSigningKey(db, ledger.signer.keyId, ledger.signer.publicKeyPem)
+      if (status.state !== 'current') throw new ConfigError(`configuration error: ${describeSigningKeyStatus(ledger.signer.keyId, status)}`)
+    }
   } catch (error) {
     await db.destroy()
     throw error

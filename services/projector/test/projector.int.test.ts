@@ -1,11 +1,18 @@
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, openRuntime, createLogger } from '@pc/platform'
 import { testDatabase } from '@pc/postgres/testing'
-import { caseProjections, waitForProjections, readCheckpoint, createReadModelDatabase } from '@pc/read-models'
+import {
+  caseProjections,
+  waitForProjections,
+  readCheckpoint,
+  createReadModelDatabase,
+  rotateSigningKey,
+  signerFromPem,
+} from '@pc/read-models'
 import { contextProjections, contexts, OBJECTION_CASE_REACTOR } from '@pc/contexts'
 import { buildServer, loadProjectorConfig, startProjector } from '../src/index.js'
 
@@ -69,4 +76,32 @@ t.test('projector configuration fails fast, naming the variable', async (t) => {
   t.throws(() => loadProjectorConfig({ LEDGER_HEAD_SECONDS: 'soon' }), /LEDGER_HEAD_SECONDS/)
   t.throws(() => loadProjectorConfig({ SLA_CHECK_SECONDS: '0' }), /SLA_CHECK_SECONDS must be an integer 1-3600/)
   t.match(loadProjectorConfig({}), { batchSize: 500, leasePollMs: 1000, ledgerHeadEvery: 1000, ledgerHeadSeconds: 60, slaCheckSeconds: 30 })
+  t.equal(loadProjectorConfig({}).ledgerOrigin, 'property-cases', 'LEDGER_ORIGIN has a default')
+  t.equal(loadProjectorConfig({ LEDGER_ORIGIN: 'cases.estate-a.example' }).ledgerOrigin, 'cases.estate-a.example')
+  t.throws(() => loadProjectorConfig({ LEDGER_ORIGIN: 'two\nlines' }), /LEDGER_ORIGIN must be 1-255 printable ASCII characters/)
+})
+
+const newSigner = () => signerFromPem(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString())
+
+t.test('a projector holding a rotated-away signing key refuses to start, naming the key and what to do', async (t) => {
+  const { runtime, url } = await runtimeFor(t)
+  const old = newSigner()
+  const first = await startProjector(runtime, { projections: caseProjections, ledger: { signer: old }, sla: false })
+  await first.stop()
+  const db = createReadModelDatabase({ connectionString: url, max: 2 })
+  t.teardown(() => db.destroy())
+  const next = newSigner()
+  const { at } = await rotateSigningKey(db, next)
+  await t.rejects(startProjector(runtime, { projections: caseProjections, ledger: { signer: old }, sla: false }), {
+    name: 'ConfigError',
+    message: `configuration error: the ledger signing key ${old.keyId} was retired at ${at} by cli rotate-signing-key (the current key is ${next.keyId}): configure the current key (LEDGER_SIGNING_KEY, or the key file in DATA_DIR)`,
+  })
+  const stranger = newSigner()
+  await t.rejects(startProjector(runtime, { projections: caseProjections, ledger: { signer: stranger }, sla: false }), {
+    name: 'ConfigError',
+    message: new RegExp(`the ledger signing key ${stranger.keyId} is not the ledger's current key ${next.keyId}`),
+  })
+  const current = await startProjector(runtime, { projections: caseProjections, ledger: { signer: next }, sla: false })
+  await current.stop()
+  t.pass('the current key starts')
 })

@@ -26,6 +26,7 @@ import {
   LedgerHeadWorker,
   TREE_HEAD_SIGNED,
   ledgerProjection,
+  rotateSigningKey,
   signerFromPem,
   type LedgerSigner,
 } from '@pc/read-models/ledger'
@@ -65,7 +66,7 @@ async function setup(t: Test, events = 10) {
   const leaves = stored.filter((e) => e.streamId !== LEDGER_CHECKPOINT_STREAM)
   const tree = new MemoryMerkleTree()
   for (const e of leaves) tree.append(leafInputOfEventHash(e.metadata.hash))
-  return { app, store, signer, stored, leaves, tree, project }
+  return { app, db, store, signer, stored, leaves, tree, project }
 }
 
 /** One sealed event, chained onto its stream as the command handler does. */
@@ -111,7 +112,9 @@ t.test('GET /v1/ledger/head and /v1/ledger/public-key: the latest head verifies 
   const res = await get(s.app, '/v1/ledger/head')
   t.equal(res.statusCode, 200, res.body)
   const head = res.json()
-  t.same(Object.keys(head).sort(), ['keyId', 'rootHash', 'signature', 'timestamp', 'treeSize'])
+  t.same(Object.keys(head).sort(), ['keyId', 'origin', 'rootHash', 'signature', 'timestamp', 'treeSize', 'version'])
+  t.equal(head.version, 2)
+  t.equal(head.origin, 'property-cases', 'the default LEDGER_ORIGIN')
   t.equal(head.treeSize, '8', 'heads every 4 leaves: 8 of the 10 are signed')
   t.equal(head.rootHash, toHex(s.tree.root(8n)), 'its root is the root of the first 8 stored events')
 
@@ -133,6 +136,48 @@ t.test('GET /v1/ledger/head and /v1/ledger/public-key: the latest head verifies 
   const unknown = await get(s.app, '/v1/ledger/public-key?keyId=0123456789abcdef')
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().code, 'NOT_FOUND')
+})
+
+t.test('GET /v1/ledger/keys after a rotation: every key with its period; old heads verify with the old key', async (t) => {
+  const s = await setup(t)
+  const before = await get(s.app, '/v1/ledger/keys', ['committee'])
+  t.equal(before.statusCode, 200, before.body)
+  const [only] = before.json().keys
+  t.same(Object.keys(only).sort(), ['keyId', 'publicKeyPem', 'validFrom', 'validUntil'])
+  t.equal(only.keyId, s.signer.keyId)
+  t.equal(only.validUntil, null, 'the current key has no end')
+  const oldHead = (await get(s.app, '/v1/ledger/head')).json()
+
+  const next = signerFromPem(exportPrivateKeyPem(generateSigningKeyPair().privateKey))
+  const rotation = await rotateSigningKey(s.db, next)
+  t.equal(rotation.previous, s.signer.keyId)
+  for (let i = 0; i < 6; i++) await note(s.store, 'case-1', `after the rotation ${i}`)
+  await projectLedger(s.db, s.store, s.signer, 4)
+  t.equal((await get(s.app, '/v1/ledger/head')).json().treeSize, '8', 'the retired key signs nothing more, though the tree grew')
+  const later = () => new Date(Date.now() + 3_600_000)
+  const stale = await new LedgerHeadWorker({ db: s.db, store: s.store, signer: s.signer, now: later }).tick()
+  t.equal(stale.signed, undefined, "nor does the old key's head worker")
+  const fresh = await new LedgerHeadWorker({ db: s.db, store: s.store, signer: next, now: later }).tick()
+  t.equal(fresh.signed?.treeSize, '16', "the new key's head worker signs the grown tree")
+  const newHead = (await get(s.app, '/v1/ledger/head')).json()
+  t.equal(newHead.keyId, next.keyId, 'the new key signs the next head')
+
+  const { keys } = (await get(s.app, '/v1/ledger/keys')).json() as { keys: Array<{ keyId: string; publicKeyPem: string; validFrom: string; validUntil: string | null }> }
+  t.same(
+    keys.map((k) => [k.keyId, k.validUntil === null ? 'current' : 'retired']),
+    [
+      [s.signer.keyId, 'retired'],
+      [next.keyId, 'current'],
+    ],
+  )
+  t.equal(keys[0]!.validUntil, rotation.at, "the old key's period ends at the rotation")
+  t.equal(keys[1]!.validFrom, rotation.at, "and the new key's starts there")
+  t.ok(Date.parse(oldHead.timestamp) <= Date.parse(keys[0]!.validUntil!), 'the old head is inside its key period')
+  const byId = new Map(keys.map((k) => [k.keyId, loadPublicKeyPem(k.publicKeyPem)]))
+  t.same(verifyTreeHead(oldHead, byId.get(oldHead.keyId)!), { ok: true }, 'the old head verifies with the old key')
+  t.same(verifyTreeHead(newHead, byId.get(newHead.keyId)!), { ok: true }, 'the new head with the new key')
+  const consistency = (await get(s.app, `/v1/ledger/proofs/consistency?from=${oldHead.treeSize}&to=${newHead.treeSize}`)).json()
+  t.ok(verifyConsistency({ ...consistency, fromRoot: oldHead.rootHash, toRoot: newHead.rootHash }), 'and the two trees are consistent across the rotation')
 })
 
 t.test('GET /v1/ledger/head before any head is signed: 404', async (t) => {
@@ -222,7 +267,13 @@ t.test('bad input is 400 naming the parameter; sizes beyond the tree are 422; an
 t.test('committee members, auditors and managers may read the ledger; other roles 403, no token 401', async (t) => {
   const s = await setup(t, 4)
   const eventId = s.leaves[0]!.eventId
-  const urls = ['/v1/ledger/head', '/v1/ledger/public-key', `/v1/ledger/proofs/inclusion?eventId=${eventId}`, '/v1/ledger/proofs/consistency?from=1&to=4']
+  const urls = [
+    '/v1/ledger/head',
+    '/v1/ledger/public-key',
+    '/v1/ledger/keys',
+    `/v1/ledger/proofs/inclusion?eventId=${eventId}`,
+    '/v1/ledger/proofs/consistency?from=1&to=4',
+  ]
   for (const url of urls) {
     for (const role of ['committee', 'auditor', 'manager'] as const) t.equal((await get(s.app, url, [role])).statusCode, 200, `${role}: ${url}`)
     for (const role of ['resident', 'staff', 'technician', 'mediator', 'admin'] as const) {
@@ -245,6 +296,7 @@ t.test('the OpenAPI document lists the ledger routes with their parameters', asy
   const names = (path: string) => (paths[path]?.get?.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort()
   t.same(names('/v1/ledger/head'), ['waitFor'])
   t.same(names('/v1/ledger/public-key'), ['keyId', 'waitFor'])
+  t.same(names('/v1/ledger/keys'), ['waitFor'])
   t.same(names('/v1/ledger/proofs/inclusion'), ['eventId', 'treeSize', 'waitFor'])
   t.same(names('/v1/ledger/proofs/consistency'), ['from', 'to', 'waitFor'])
 })

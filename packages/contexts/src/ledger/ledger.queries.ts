@@ -4,6 +4,7 @@ import {
   ConsistencyProofResponse,
   InclusionProofQuery,
   InclusionProofResponse,
+  LedgerKeysResponse,
   PublicKeyQuery,
   PublicKeyResponse,
   SignedTreeHeadResponse,
@@ -11,6 +12,7 @@ import {
   consistencyProof,
   inclusionProof,
   ledgerHead,
+  ledgerKeys,
   ledgerPublicKey,
 } from '@pc/read-models/ledger'
 import type { FastifyReply } from 'fastify'
@@ -26,6 +28,7 @@ import { readAt, WaitForQuery } from '../kit/read-your-writes.js'
  *
  * - `GET /v1/ledger/head` → the latest signed tree head
  * - `GET /v1/ledger/public-key[?keyId=]` → `{ keyId, publicKeyPem }` (SPKI)
+ * - `GET /v1/ledger/keys` → `{ keys: [{ keyId, publicKeyPem, validFrom, validUntil }] }`: every key, old ones too
  * - `GET /v1/ledger/proofs/inclusion?eventId=&treeSize=` → `{ leafIndex, treeSize, leafHash, auditPath, rootHash }`
  * - `GET /v1/ledger/proofs/consistency?from=&to=` → `{ from, to, proof }`
  *
@@ -72,6 +75,23 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
       const { waitFor, ...query } = request.query
       await ledgerAt(reply, waitFor)
       return ledgerPublicKey(db, query)
+    },
+  )
+
+  app.get(
+    '/ledger/keys',
+    {
+      preHandler: readers,
+      schema: {
+        tags,
+        summary: 'Every public key that signs or signed tree heads, with its validity period (old heads verify with old keys)',
+        querystring: WaitForQuery,
+        response: { 200: LedgerKeysResponse },
+      },
+    },
+    async (request, reply) => {
+      await ledgerAt(reply, request.query.waitFor)
+      return ledgerKeys(db)
     },
   )
 

@@ -5,6 +5,7 @@ export {
   LedgerReplay,
   describeFinding,
   leafHashOfEvent,
+  outOfPeriod,
   type ReplayEvent,
   type ReplayOptions,
   type ReplayResult,

@@ -78,6 +78,13 @@ export interface ReplayOptions {
   keys?: ReadonlyMap<string, KeyObject>
   /** Heads by unknown keys count as failures (the `--head` an auditor passes must verify). */
   requireKnownKey?: (head: HeadToCheck) => boolean
+  /**
+   * When each key was retired, by key id (`GET /v1/ledger/keys`' `validUntil`; null or absent: current or not
+   * known). A head dated after its key's retirement is a finding: a retired key that leaked cannot sign new heads.
+   */
+  retiredAt?: ReadonlyMap<string, string | null>
+  /** The log every version 2 head must belong to (`LEDGER_ORIGIN`); a head of another log is a finding. */
+  origin?: string
   /** The ledger's leaves from leaf 0, in order. */
   reference?: AsyncIterable<ReferenceLeaf> | Iterable<ReferenceLeaf>
   /** Stop keeping findings after this many (default 50); the count goes on. */
@@ -172,9 +179,14 @@ export class LedgerReplay {
         else this.#skipped.push(candidate)
         continue
       }
-      const check = verifyTreeHead(head, key)
+      const check = verifyTreeHead(head, key, options.origin === undefined ? {} : { origin: options.origin })
       if (!check.ok) {
         this.#add({ kind: 'head_signature', head: candidate, detail: check.detail })
+        continue
+      }
+      const retired = outOfPeriod(head, options.retiredAt?.get(head.keyId))
+      if (retired) {
+        this.#add({ kind: 'head_signature', head: candidate, detail: retired })
         continue
       }
       heads.push({ ...candidate, size: BigInt(head.treeSize) })
@@ -329,6 +341,19 @@ export class LedgerReplay {
     this.#findingCount++
     if (this.#findings.length < this.#maxFindings) this.#findings.push(finding)
   }
+}
+
+/**
+ * Why a head falls outside its key's period, or undefined when it does not: a head dated after the key was retired
+ * (`cli rotate-signing-key`) was not signed by this ledger, whatever its signature says.
+ *
+ * @example
+ * outOfPeriod(head, '2026-03-01T00:00:00.000Z') // 'dated 2026-03-02T…, after its key … was retired at 2026-03-01T…'
+ */
+export function outOfPeriod(head: SignedTreeHead, retiredAt: string | null | undefined): string | undefined {
+  if (retiredAt === null || retiredAt === undefined) return undefined
+  if (Date.parse(head.timestamp) <= Date.parse(retiredAt)) return undefined
+  return `dated ${head.timestamp}, after its key ${head.keyId} was retired at ${retiredAt}`
 }
 
 /** Appends an already-hashed leaf to a frontier (the reference carries leaf hashes, not event hashes). */

@@ -18,7 +18,7 @@ declare module 'fastify' {
 }
 
 export interface AuthPluginOptions {
-  /** The HS256 secrets tokens may be signed with, the current one first (`runtime.jwtSecret`). */
+  /** The HS256 secrets tokens may be signed with, the current one first (`runtime.jwtSecrets`). */
   secrets: readonly string[]
   /**
    * Failed authentications per address (`app.authFailures` of the rate-limit plugin); unset means no such limit.

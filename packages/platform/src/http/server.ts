@@ -61,7 +61,7 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
   })
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
-  await app.register(authPlugin, { secrets: [runtime.jwtSecret], failures: app.authFailures })
+  await app.register(authPlugin, { secrets: runtime.jwtSecrets, failures: app.authFailures })
   await app.register(healthPlugin, { pingDatabase: () => runtime.pingDatabase(), pingEventStore: () => runtime.eventStore.ping() })
   return app
 }

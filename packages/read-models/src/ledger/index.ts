@@ -12,6 +12,8 @@ export {
   LEDGER_PROJECTION,
   LEDGER_CHECKPOINT_STREAM,
   TREE_HEAD_SIGNED,
+  DEFAULT_LEDGER_ORIGIN,
+  isLedgerOrigin,
   LEDGER_ACTOR,
   DEFAULT_LEDGER_HEAD_EVERY,
   DEFAULT_LEDGER_HEAD_SECONDS,
@@ -29,7 +31,14 @@ export {
   readHeads,
   readPublicKey,
   readPublicKeys,
+  registerSigningKey,
+  describeSigningKeyStatus,
+  rotateSigningKey,
+  SigningKeyRotationError,
   signedHeadOf,
+  type LedgerKey,
+  type SigningKeyStatus,
+  type SigningKeyRotation,
   restoreHeads,
   ledgerHolds,
   type HeadToRestore,
@@ -47,12 +56,22 @@ export {
   type LedgerHeadWorkerOptions,
   type LedgerHeadTick,
 } from './ledger-heads.worker.js'
-export { loadOrCreateSigningKey, signerFromPem, signingKeyFile, type LedgerSigner, type InfoLogger } from './signing-key.js'
-export { ledgerHead, ledgerPublicKey, inclusionProof, consistencyProof } from './ledger.queries.js'
+export {
+  loadOrCreateSigningKey,
+  signerFromPem,
+  signingKeyFile,
+  stageSigningKeyFile,
+  type LedgerSigner,
+  type InfoLogger,
+  type StagedSigningKeyFile,
+} from './signing-key.js'
+export { ledgerHead, ledgerPublicKey, ledgerKeys, inclusionProof, consistencyProof } from './ledger.queries.js'
 export {
   SignedTreeHeadResponse,
   PublicKeyQuery,
   PublicKeyResponse,
+  LedgerKeyResponse,
+  LedgerKeysResponse,
   InclusionProofQuery,
   InclusionProofResponse,
   ConsistencyProofQuery,

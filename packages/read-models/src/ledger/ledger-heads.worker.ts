@@ -15,8 +15,9 @@ import {
   ledgerSubtreeSource,
   ledgerTreeSize,
   lockLedgerCheckpoint,
+  describeSigningKeyStatus,
   markHeadPublished,
-  recordPublicKey,
+  registerSigningKey,
   signedHeadOf,
   unpublishedHeads,
   type LedgerTransactional,
@@ -68,7 +69,8 @@ export class LedgerHeadWorker {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #stopped = false
-  #keyRecorded = false
+  #keyCurrent = false
+  #keyWarned = false
 
   constructor(options: LedgerHeadWorkerOptions) {
     const headSeconds = options.headSeconds ?? 60
@@ -113,10 +115,15 @@ export class LedgerHeadWorker {
   async signIfDue(): Promise<SignedTreeHead | undefined> {
     const { signer, db } = this.#options
     if (!signer) return undefined
-    if (!this.#keyRecorded) {
-      // So `GET /v1/ledger/public-key` answers before the first head is signed.
-      await recordPublicKey(db, signer.keyId, signer.publicKeyPem)
-      this.#keyRecorded = true
+    if (!this.#keyCurrent) {
+      // Records the first key of a ledger, so `GET /v1/ledger/public-key` answers before the first head is signed.
+      const status = await registerSigningKey(db, signer.keyId, signer.publicKeyPem)
+      if (status.state !== 'current') {
+        if (!this.#keyWarned) this.#logger.error({ keyId: signer.keyId }, `ledger heads are not signed: ${describeSigningKeyStatus(signer.keyId, status)}`)
+        this.#keyWarned = true
+        return undefined
+      }
+      this.#keyCurrent = true
     }
     return db.transaction().execute(async (trx) => {
       // Taken first, like every batch of the projection takes it: the tree cannot grow under us, and two workers
@@ -128,8 +135,12 @@ export class LedgerHeadWorker {
       if (size === 0n || (last && BigInt(last.treeSize) >= size)) return undefined
       if (last && now.getTime() - Date.parse(last.timestamp) < this.#headMs) return undefined
       const root = await treeRoot(ledgerSubtreeSource(trx), size)
-      const head = signTreeHead(treeHead(size, root, now), signer.privateKey, signer.keyId)
-      await insertHead(trx, head, signer.publicKeyPem)
+      const head = signTreeHead(treeHead(size, root, now, signer.origin), signer.privateKey, signer.keyId)
+      if (!(await insertHead(trx, head, signer.publicKeyPem))) {
+        // Rotated away while this process runs: look again next time, and say so once.
+        this.#keyCurrent = false
+        return undefined
+      }
       this.#logger.info({ treeSize: head.treeSize, rootHash: head.rootHash }, 'ledger head signed (time)')
       return head
     })

@@ -2,7 +2,7 @@
 export const LEDGER_PROJECTION = 'ledger'
 
 // Verifiers need these with no database, so they are the ledger package's; the read side re-exports them.
-export { LEDGER_CHECKPOINT_STREAM, TREE_HEAD_SIGNED } from '@pc/ledger'
+export { LEDGER_CHECKPOINT_STREAM, TREE_HEAD_SIGNED, DEFAULT_LEDGER_ORIGIN, isLedgerOrigin } from '@pc/ledger'
 
 /** The actor of ledger-made events. */
 export const LEDGER_ACTOR = Object.freeze({ id: 'system:ledger', roles: Object.freeze([]) as readonly string[] })

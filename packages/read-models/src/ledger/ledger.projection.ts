@@ -37,7 +37,8 @@ export interface LedgerProjectionOptions {
  *   the frontier (the right edge, log2(n) hashes) is read back from them at the start of each batch, so there is
  *   no state outside the transaction that could drift from the tables after a crash or a rebuild.
  * - **Heads**: with a signer, a head is signed every `headEvery` leaves, at exactly that size, in the batch's
- *   transaction (a head is never ahead of the leaves it commits to). Time-triggered heads and the appends to
+ *   transaction (a head is never ahead of the leaves it commits to), and only while the signer's key is the
+ *   ledger's current key (`ledger_keys`). Time-triggered heads and the appends to
  *   `ledger-checkpoints` are the `LedgerHeadWorker`'s: appending to the event store from inside this transaction
  *   would hold the projection's row locks (and its transaction id, which holds back every gap-safe reader) while
  *   waiting on the store.
@@ -78,13 +79,15 @@ export function ledgerProjection(options: LedgerProjectionOptions = {}): Project
         })
         nodes.push(...appended.completed)
         if (signer && frontier.size - lastHead >= headEvery) {
-          heads.push(signTreeHead(treeHead(frontier.size, frontierRoot(frontier), now()), signer.privateKey, signer.keyId))
+          heads.push(signTreeHead(treeHead(frontier.size, frontierRoot(frontier), now(), signer.origin), signer.privateKey, signer.keyId))
           lastHead = frontier.size
         }
       }
       await insertLeaves(trx, leaves)
       await insertNodes(trx, nodes)
-      for (const head of heads) await insertHead(trx, head, signer!.publicKeyPem)
+      // A key rotated away under a running process signs nothing more (the tree still grows): the head worker says
+      // so in the log, and a restart with the current key signs the next head.
+      for (const head of heads) if (!(await insertHead(trx, head, signer!.publicKeyPem))) break
     },
   }
 }

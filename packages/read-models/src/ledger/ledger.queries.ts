@@ -17,6 +17,7 @@ import {
   ledgerSubtreeSource,
   ledgerTreeSize,
   readPublicKey,
+  readPublicKeys,
   signedHeadOf,
   type LedgerDb,
 } from './ledger.repository.js'
@@ -25,6 +26,7 @@ import type {
   ConsistencyProofResponse,
   InclusionProofQuery,
   InclusionProofResponse,
+  LedgerKeysResponse,
   PublicKeyResponse,
   SignedTreeHeadResponse,
 } from './ledger.schemas.js'
@@ -52,6 +54,17 @@ export async function ledgerPublicKey(db: LedgerDb, query: { keyId?: string | un
   const key = await readPublicKey(db, query.keyId)
   if (!key) throw new NotFoundError(query.keyId ? `no ledger key ${query.keyId}` : 'the ledger has no signing key yet')
   return key
+}
+
+/**
+ * Every key that signs or signed heads, with its validity period, oldest first: what an auditor needs to check old
+ * heads after a rotation.
+ *
+ * @example
+ * const { keys } = await ledgerKeys(db) // [{ keyId, publicKeyPem, validFrom, validUntil: '…' }, { …, validUntil: null }]
+ */
+export async function ledgerKeys(db: LedgerDb): Promise<LedgerKeysResponse> {
+  return { keys: await readPublicKeys(db) }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { sql, type QueryExecutorProvider } from 'kysely'
 import { HASH_SIZE, type Hash, type PerfectNode, type PerfectRef, type SignedTreeHead, type SubtreeSource } from '@pc/ledger'
+import { LEDGER_PROJECTION } from './ledger.constants.js'
 
 /**
  * Reads and writes of the ledger tables, in plain SQL. They take any kysely instance or transaction, whatever
@@ -168,6 +169,8 @@ function minBigint(a: bigint, b: bigint): bigint {
 }
 
 interface HeadRow {
+  version: number
+  origin: string | null
   tree_size: string
   root_hash: string
   signed_at: string
@@ -180,12 +183,14 @@ interface HeadRow {
 // Selected from `ledger_heads h`. ORDER BY must say `h.tree_size`: a bare `tree_size` would name the text output
 // column and sort '8' after '16'.
 const HEAD_COLUMNS = sql.raw(
-  'h.tree_size::text as tree_size, h.root_hash, h.signed_at, h.signature, h.key_id, ' +
+  'h.version, h.origin, h.tree_size::text as tree_size, h.root_hash, h.signed_at, h.signature, h.key_id, ' +
     'h.published_revision::text as published_revision, h.published_position::text as published_position',
 )
 
 function headOfRow(row: HeadRow): StoredHead {
   return {
+    // A version 1 head is published without the two fields, exactly as it was signed and served before.
+    ...(row.version === 2 ? { version: 2 as const, origin: row.origin! } : {}),
     treeSize: row.tree_size,
     rootHash: row.root_hash,
     timestamp: row.signed_at,
@@ -197,8 +202,15 @@ function headOfRow(row: HeadRow): StoredHead {
 }
 
 /** Strips the storage fields: what is published and verified. */
-export function signedHeadOf(head: SignedTreeHead): SignedTreeHead {
-  return { treeSize: head.treeSize, rootHash: head.rootHash, timestamp: head.timestamp, signature: head.signature, keyId: head.keyId }
+export function signedHeadOf(head: SignedTreeHead): SignedTreeHead & { version?: 2 } {
+  return {
+    ...(head.version === 2 ? { version: 2 as const, origin: head.origin! } : {}),
+    treeSize: head.treeSize,
+    rootHash: head.rootHash,
+    timestamp: head.timestamp,
+    signature: head.signature,
+    keyId: head.keyId,
+  }
 }
 
 /** The head with the largest tree, or undefined before the first one is signed. */
@@ -220,19 +232,83 @@ export async function unpublishedHeads(db: LedgerDb): Promise<StoredHead[]> {
   return rows.map(headOfRow)
 }
 
-/** Stores a freshly signed head (and the key that signed it, once). */
-export async function insertHead(db: LedgerDb, head: SignedTreeHead, publicKeyPem: string): Promise<void> {
-  await sql`insert into ledger_keys (key_id, public_key_pem) values (${head.keyId}, ${publicKeyPem})
-            on conflict (key_id) do nothing`.execute(db)
-  await sql`
-    insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id)
-    values (${head.treeSize}::bigint, ${head.rootHash}, ${head.timestamp}, ${head.signature}, ${head.keyId})`.execute(db)
+/**
+ * Stores a freshly signed head, if the key that signed it is the ledger's current key (the first key ever is
+ * recorded as current on the way). Returns false, storing nothing, for a key that was retired (`cli
+ * rotate-signing-key` ran while this process kept the old key) or was never made current: such a head is not
+ * published, and the process must be restarted with the current key.
+ */
+export async function insertHead(db: LedgerDb, head: SignedTreeHead, publicKeyPem: string): Promise<boolean> {
+  await recordFirstKey(db, head.keyId, publicKeyPem)
+  const version = head.version === 2 ? 2 : 1
+  const result = await sql`
+    insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id, version, origin)
+    select ${head.treeSize}::bigint, ${head.rootHash}, ${head.timestamp}, ${head.signature}, ${head.keyId}, ${version}::smallint,
+           ${version === 2 ? head.origin! : null}::text
+     where exists (select 1 from ledger_keys where key_id = ${head.keyId} and retired_at is null)`.execute(db)
+  return (result.numAffectedRows ?? 0n) > 0n
 }
 
 export async function markHeadPublished(db: LedgerDb, treeSize: string, revision: bigint, position: bigint): Promise<void> {
   await sql`
     update ledger_heads set published_revision = ${revision.toString()}::bigint, published_position = ${position.toString()}::bigint
      where tree_size = ${treeSize}::bigint`.execute(db)
+}
+
+/** A ledger key with its validity period (`GET /v1/ledger/keys`). */
+export interface LedgerKey {
+  keyId: string
+  /** SPKI PEM. */
+  publicKeyPem: string
+  /** ISO 8601: when it became the current key (its first use, for keys from before rotations were recorded). */
+  validFrom: string
+  /** ISO 8601: when it was retired; null for the current key. Heads it signed are dated no later. */
+  validUntil: string | null
+}
+
+/** Where a signer's key stands in `ledger_keys`. */
+export type SigningKeyStatus =
+  | { state: 'current' }
+  /** Retired by a rotation: the process holds an old key. */
+  | { state: 'retired'; retiredAt: string; current: string | undefined }
+  /** Never made current: another key is (a key changes by `cli rotate-signing-key`, never by configuration alone). */
+  | { state: 'unknown'; current: string }
+
+// The first key of a ledger becomes its current key; any later key only through a rotation. With two first keys
+// racing, the partial unique index lets one in and `on conflict do nothing` turns the other away quietly.
+async function recordFirstKey(db: LedgerDb, keyId: string, publicKeyPem: string): Promise<void> {
+  await sql`insert into ledger_keys (key_id, public_key_pem)
+            select ${keyId}, ${publicKeyPem} where not exists (select 1 from ledger_keys where retired_at is null)
+            on conflict do nothing`.execute(db)
+}
+
+/**
+ * Registers a signer's key: the first key of a ledger becomes its current key; otherwise says where the key stands.
+ * The projector calls it at start and refuses to sign with a key that is not current.
+ *
+ * @example
+ * const status = await registerSigningKey(db, signer.keyId, signer.publicKeyPem)
+ * if (status.state !== 'current') throw new Error(describeSigningKeyStatus(signer.keyId, status))
+ */
+export async function registerSigningKey(db: LedgerDb, keyId: string, publicKeyPem: string): Promise<SigningKeyStatus> {
+  await recordFirstKey(db, keyId, publicKeyPem)
+  const { rows } = await sql<{ key_id: string; retired_at: Date | null }>`
+    select key_id, retired_at from ledger_keys where key_id = ${keyId} or retired_at is null`.execute(db)
+  const own = rows.find((r) => r.key_id === keyId)
+  const current = rows.find((r) => r.retired_at === null)?.key_id
+  if (own && own.retired_at === null) return { state: 'current' }
+  if (own) return { state: 'retired', retiredAt: own.retired_at!.toISOString(), current }
+  return { state: 'unknown', current: current! }
+}
+
+/** One line for a key that may not sign, naming what to do. */
+export function describeSigningKeyStatus(keyId: string, status: Exclude<SigningKeyStatus, { state: 'current' }>): string {
+  const fix = 'configure the current key (LEDGER_SIGNING_KEY, or the key file in DATA_DIR)'
+  return status.state === 'retired'
+    ? `the ledger signing key ${keyId} was retired at ${status.retiredAt} by cli rotate-signing-key` +
+        `${status.current ? ` (the current key is ${status.current})` : ''}: ${fix}`
+    : `the ledger signing key ${keyId} is not the ledger's current key ${status.current}: ${fix}, ` +
+        'or make this one current with cli rotate-signing-key --new-key-file'
 }
 
 /** A head of a restored log and, if its `TreeHeadSigned` is in the restored `ledger-checkpoints`, where. */
@@ -250,11 +326,14 @@ export interface HeadToRestore {
  */
 export async function restoreHeads(db: LedgerDb, publicKeyPem: string, heads: readonly HeadToRestore[]): Promise<void> {
   for (const { head, published } of heads) {
-    await sql`insert into ledger_keys (key_id, public_key_pem) values (${head.keyId}, ${publicKeyPem})
-              on conflict (key_id) do nothing`.execute(db)
+    // The first key of the restored ledger becomes its current key (`recordFirstKey`); no conflict target, so a
+    // key that cannot be current (there is one already) is left out rather than failing the restore.
+    await recordFirstKey(db, head.keyId, publicKeyPem)
+    const version = head.version === 2 ? 2 : 1
     await sql`
-      insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id, published_revision, published_position)
-      values (${head.treeSize}::bigint, ${head.rootHash}, ${head.timestamp}, ${head.signature}, ${head.keyId},
+      insert into ledger_heads (tree_size, root_hash, signed_at, signature, key_id, version, origin, published_revision, published_position)
+      values (${head.treeSize}::bigint, ${head.rootHash}, ${head.timestamp}, ${head.signature}, ${head.keyId}, ${version}::smallint,
+              ${version === 2 ? head.origin! : null}::text,
               ${published?.revision.toString() ?? null}::bigint, ${published?.position.toString() ?? null}::bigint)
       on conflict (tree_size) do nothing`.execute(db)
   }
@@ -265,12 +344,6 @@ export async function ledgerHolds(db: LedgerDb): Promise<{ leaves: bigint; heads
   const { rows } = await sql<{ leaves: string; heads: string }>`
     select (select count(*) from ledger_leaves)::text as leaves, (select count(*) from ledger_heads)::text as heads`.execute(db)
   return { leaves: BigInt(rows[0]!.leaves), heads: BigInt(rows[0]!.heads) }
-}
-
-/** Records a public key (the head worker does at start, so the query API can serve it before the first head). */
-export async function recordPublicKey(db: LedgerDb, keyId: string, publicKeyPem: string): Promise<void> {
-  await sql`insert into ledger_keys (key_id, public_key_pem) values (${keyId}, ${publicKeyPem})
-            on conflict (key_id) do nothing`.execute(db)
 }
 
 /** A key by id, or — without an id — the key of the latest head (else the most recently recorded key). */
@@ -288,11 +361,66 @@ export async function readPublicKey(db: LedgerDb, keyId?: string): Promise<{ key
   return row ? { keyId: row.key_id, publicKeyPem: row.public_key_pem } : undefined
 }
 
-/** Every recorded public key (audits check each head with the key it names). */
-export async function readPublicKeys(db: LedgerDb): Promise<{ keyId: string; publicKeyPem: string }[]> {
-  const { rows } = await sql<{ key_id: string; public_key_pem: string }>`
-    select key_id, public_key_pem from ledger_keys order by first_used_at, key_id`.execute(db)
-  return rows.map((row) => ({ keyId: row.key_id, publicKeyPem: row.public_key_pem }))
+/** Every recorded public key with its validity period, oldest first (audits check each head with the key it names). */
+export async function readPublicKeys(db: LedgerDb): Promise<LedgerKey[]> {
+  const { rows } = await sql<{ key_id: string; public_key_pem: string; first_used_at: Date; retired_at: Date | null }>`
+    select key_id, public_key_pem, first_used_at, retired_at from ledger_keys order by first_used_at, key_id`.execute(db)
+  return rows.map((row) => ({
+    keyId: row.key_id,
+    publicKeyPem: row.public_key_pem,
+    validFrom: row.first_used_at.toISOString(),
+    validUntil: row.retired_at ? row.retired_at.toISOString() : null,
+  }))
+}
+
+export interface SigningKeyRotation {
+  /** The key that was current, now retired at `at`; undefined when the ledger had no key yet. */
+  previous: string | undefined
+  current: string
+  /** ISO 8601: the end of the old key's period and the start of the new one's. */
+  at: string
+}
+
+/** Why a rotation was refused. */
+export class SigningKeyRotationError extends Error {
+  override readonly name = 'SigningKeyRotationError'
+}
+
+/**
+ * Makes `next` the ledger's current signing key and retires the current one, in one transaction that holds the
+ * ledger projection's checkpoint row (no head is signed meanwhile). The switch is at `now`, or at the old key's last
+ * head if its clock ran ahead, so every head the old key signed stays inside its period. A key that was ever used
+ * cannot be made current again.
+ *
+ * @example
+ * const { previous, current, at } = await rotateSigningKey(db, { keyId: next.keyId, publicKeyPem: next.publicKeyPem })
+ */
+export async function rotateSigningKey(
+  db: LedgerTransactional,
+  next: { keyId: string; publicKeyPem: string },
+  now: Date = new Date(),
+): Promise<SigningKeyRotation> {
+  return db.transaction().execute(async (trx) => {
+    await lockLedgerCheckpoint(trx, LEDGER_PROJECTION)
+    const { rows } = await sql<{ key_id: string; retired_at: Date | null; last_head: Date | null }>`
+      select k.key_id, k.retired_at, (select max(h.signed_at::timestamptz) from ledger_heads h where h.key_id = k.key_id) as last_head
+        from ledger_keys k where k.key_id = ${next.keyId} or k.retired_at is null
+         for update of k`.execute(trx)
+    const known = rows.find((r) => r.key_id === next.keyId)
+    if (known) {
+      throw new SigningKeyRotationError(
+        known.retired_at === null
+          ? `the key ${next.keyId} is already the current ledger signing key`
+          : `the key ${next.keyId} was retired at ${known.retired_at.toISOString()}; a retired key is never made current again`,
+      )
+    }
+    const previous = rows.find((r) => r.retired_at === null)
+    const lastHead = previous?.last_head ? previous.last_head.getTime() : Number.NEGATIVE_INFINITY
+    const at = new Date(Math.max(now.getTime(), lastHead)).toISOString()
+    if (previous) await sql`update ledger_keys set retired_at = ${at}::timestamptz where key_id = ${previous.key_id}`.execute(trx)
+    await sql`insert into ledger_keys (key_id, public_key_pem, first_used_at) values (${next.keyId}, ${next.publicKeyPem}, ${at}::timestamptz)`.execute(trx)
+    return { previous: previous?.key_id, current: next.keyId, at }
+  })
 }
 
 /** Locks the ledger projection's checkpoint row: serialises with its batches and a rebuild's swap. */

@@ -15,9 +15,19 @@ const isDecimal = (v: unknown): v is string => DecimalString.safeParse(v).succes
 const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits (a SHA-256)')
 const KeyId = z.string().regex(/^[0-9a-f]{16}$/, '16 lowercase hex digits')
 
-/** A signed tree head: Ed25519 over the RFC 8785 JSON of `{ treeSize, rootHash, timestamp }`. */
+/**
+ * A signed tree head. Version 2: Ed25519 over the line `pc-ledger/tree-head/v2` and the RFC 8785 JSON of
+ * `{ version, origin, treeSize, rootHash, timestamp }`. Heads signed before (version 1) have neither field and
+ * sign the JSON of `{ treeSize, rootHash, timestamp }`.
+ */
 export const SignedTreeHeadResponse = z
   .object({
+    version: z.literal(2).optional().describe('The signed format; absent on version 1 heads (signed before the origin was bound)'),
+    origin: z
+      .string()
+      .regex(/^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/, '1-255 printable ASCII characters')
+      .optional()
+      .describe("The log's identity (LEDGER_ORIGIN), covered by the signature; version 2 only"),
     treeSize: DecimalString,
     rootHash: Hex32,
     timestamp: z.iso.datetime({ offset: true }),
@@ -36,6 +46,24 @@ export const PublicKeyResponse = z
   .object({ keyId: KeyId, publicKeyPem: z.string().startsWith('-----BEGIN PUBLIC KEY-----') })
   .meta({ id: 'LedgerPublicKey', description: 'The Ed25519 public key (SPKI PEM) that verifies tree heads.' })
 export type PublicKeyResponse = z.infer<typeof PublicKeyResponse>
+
+export const LedgerKeyResponse = z
+  .object({
+    keyId: KeyId,
+    publicKeyPem: z.string().startsWith('-----BEGIN PUBLIC KEY-----'),
+    validFrom: z.iso.datetime({ offset: true }).describe('When it became the current signing key'),
+    validUntil: z.iso
+      .datetime({ offset: true })
+      .nullable()
+      .describe('When it was retired (cli rotate-signing-key); null for the current key. Its heads are dated no later'),
+  })
+  .meta({ id: 'LedgerKey', description: 'A public key that signs or signed tree heads, with its validity period.' })
+export type LedgerKeyResponse = z.infer<typeof LedgerKeyResponse>
+
+export const LedgerKeysResponse = z
+  .object({ keys: z.array(LedgerKeyResponse).describe('Every key the ledger has had, oldest first') })
+  .meta({ id: 'LedgerKeys' })
+export type LedgerKeysResponse = z.infer<typeof LedgerKeysResponse>
 
 export const InclusionProofQuery = z.object({
   eventId: Uuid.describe('The event to prove'),

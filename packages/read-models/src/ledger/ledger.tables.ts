@@ -30,6 +30,10 @@ export interface LedgerNodesTable {
  * the outbox of the `ledger-checkpoints` stream: `published_*` is null until the head has been appended there.
  */
 export interface LedgerHeadsTable {
+  /** The signed format (migration `0010-ledger-keys`): 1 for heads signed before the origin was bound, else 2. */
+  version: ColumnType<number, number | undefined, never>
+  /** The log identity a version 2 head names; null on version 1 heads. */
+  origin: ColumnType<string | null, string | null | undefined, never>
   tree_size: ColumnType<string, bigint | string, never>
   root_hash: ColumnType<string, string, never>
   /** The head's `timestamp` exactly as signed (a string: re-formatting a date would break the signature). */
@@ -40,12 +44,15 @@ export interface LedgerHeadsTable {
   published_position: ColumnType<string | null, bigint | string | null | undefined, bigint | string | null>
 }
 
-/** Every public key that has signed a head (so heads stay verifiable after a key rotation). */
+/** Every public key the ledger has had, with its validity period (so heads stay verifiable after a key rotation). */
 export interface LedgerKeysTable {
   key_id: ColumnType<string, string, never>
   /** SPKI PEM. */
   public_key_pem: ColumnType<string, string, never>
+  /** The start of its validity: when a rotation made it current (or its first use, for the first key). */
   first_used_at: ColumnType<Date, Date | string | undefined, never>
+  /** The end of its validity (migration `0010-ledger-keys`); null for the one current key. */
+  retired_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
 export interface LedgerDatabase {

@@ -7,6 +7,7 @@ import { caseFigures } from './0005-case-figures.js'
 import { ledger } from './0007-ledger.js'
 import { mediation } from './0008-mediation.js'
 import { disclosures } from './0009-disclosures.js'
+import { ledgerKeys } from './0010-ledger-keys.js'
 
 /**
  * Every read-model migration, in order. A static list rather than a folder scan: it works the same under tsx,
@@ -21,4 +22,5 @@ export const readModelMigrations: Readonly<Record<string, Migration>> = Object.f
   '0007-ledger': ledger,
   '0008-mediation': mediation,
   '0009-disclosures': disclosures,
+  '0010-ledger-keys': ledgerKeys,
 })

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { EventStore } from '@pc/event-store'
-import { openRuntime } from '@pc/platform'
+import { ConfigError, openRuntime } from '@pc/platform'
+import { loadProjectorConfig } from '@pc/projector'
 import {
   LEDGER_CHECKPOINT_STREAM,
   LedgerReplay,
@@ -31,7 +32,8 @@ import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
 /**
  * `cli audit`: the live store against the ledger. Re-reads every event in delivery order, re-checks every hash
  * chain, rebuilds the Merkle tree, and compares it with the ledger projection's stored leaves (leaf by leaf), with
- * EVERY signed head (from `ledger_heads` and from the `ledger-checkpoints` stream) and with the stored tree nodes.
+ * EVERY signed head (from `ledger_heads` and from the `ledger-checkpoints` stream, each with the key it names, inside
+ * that key's period and as a head of `LEDGER_ORIGIN`) and with the stored tree nodes.
  * Reports the first divergence, naming the event — which catches a database administrator who edits, deletes,
  * reorders or inserts rows with the immutability triggers disabled.
  */
@@ -44,6 +46,8 @@ export interface AuditOptions {
    * the database being audited; pass the key you got from the committee or the deployment to rule that out.
    */
   publicKeyPems?: readonly string[]
+  /** `LEDGER_ORIGIN`: the log every version 2 head must belong to. Unset: heads of any origin pass. */
+  origin?: string
   /** Told as events are replayed. */
   progress?: Progress
 }
@@ -64,7 +68,11 @@ export interface AuditResult {
 export async function auditStore(options: AuditOptions): Promise<AuditResult> {
   const { store, db } = options
   const trusted = options.publicKeyPems !== undefined
-  const pems = trusted ? [...options.publicKeyPems!] : (await readPublicKeys(db)).map((k) => k.publicKeyPem)
+  const recorded = await readPublicKeys(db)
+  const pems = trusted ? [...options.publicKeyPems!] : recorded.map((k) => k.publicKeyPem)
+  // Old heads are checked with old keys, each inside its period. The periods come from the database even for keys
+  // given: they can only add findings (a head dated after its key was retired), never excuse one.
+  const retiredAt = new Map(recorded.map((k) => [k.keyId, k.validUntil]))
   const keys = new Map<string, KeyObject>()
   for (const pem of pems) {
     const key = loadPublicKeyPem(pem)
@@ -86,6 +94,8 @@ export async function auditStore(options: AuditOptions): Promise<AuditResult> {
     keys,
     // With keys given, a head signed by any other key is a forgery; with the database's keys, every head names one.
     requireKnownKey: () => true,
+    retiredAt,
+    ...(options.origin === undefined ? {} : { origin: options.origin }),
     reference: readLeaves(db, { to: ledgerSize }),
   })
   // The log is the ledger's leaves and the heads' stream, but for what the projector has not applied yet.
@@ -121,6 +131,8 @@ export async function auditStore(options: AuditOptions): Promise<AuditResult> {
       `${result.leaves} leaves rebuilt, ${result.compared} match the ledger's stored leaves and nodes; ` +
       `${result.verifiedHeads.length} signed heads verified` +
       (latest ? ` (latest: tree size ${latest.head.treeSize}, root ${latest.head.rootHash.slice(0, 16)}…)` : '') +
+      ` with ${keys.size} key${keys.size === 1 ? '' : 's'}` +
+      (options.origin === undefined ? '' : ` as the log "${options.origin}"`) +
       (trusted ? '' : ' with the keys recorded in the database') +
       (behind > 0n ? `; ${behind} events not yet in the ledger` : ''),
   }
@@ -145,6 +157,14 @@ export const auditCommand: CliCommand = {
     }
     const config = configOrReport(io)
     if (!config) return 1
+    let origin: string
+    try {
+      origin = loadProjectorConfig(io.env).ledgerOrigin
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      io.err(error.message)
+      return 1
+    }
     const publicKeyPems = values['public-key'] ? await Promise.all(values['public-key'].map((f) => readFile(f, 'utf8'))) : undefined
     const runtime = await openRuntime(config)
     const progress = startProgress({ label: 'audit', sink: io.progress, quiet: values.quiet === true })
@@ -153,6 +173,7 @@ export const auditCommand: CliCommand = {
         store: runtime.eventStore,
         db: runtime.db,
         progress,
+        origin,
         ...(publicKeyPems && { publicKeyPems }),
       })
       progress.finish()

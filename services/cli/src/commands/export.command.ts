@@ -12,6 +12,7 @@ import {
   latestHead,
   readLeaves,
   readPublicKey,
+  readPublicKeys,
   signedHeadOf,
   type LedgerDb,
 } from '@pc/read-models/ledger'
@@ -26,7 +27,9 @@ import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
  * - `log.jsonl`: one event per line, exactly as stored — `{ eventId, streamId, revision, position, type,
  *   schemaVersion, data, metadata, recordedAt }`, revision and position as decimal strings. `--all` writes the
  *   log in delivery order (the order of the ledger's leaves), a stream in revision order.
- * - `log.jsonl.head.json`: the latest signed tree head; `log.jsonl.pub.pem`: the public key that signed it.
+ * - `log.jsonl.head.json`: the latest signed tree head; `log.jsonl.pub.pem`: the public key that signed it;
+ *   `log.jsonl.keys.json`: every key the ledger has had, with its period (`GET /v1/ledger/keys`), for the heads in
+ *   `ledger-checkpoints` signed before a rotation.
  * - `log.jsonl.leaves.jsonl` (`--all`): the ledger's record of every leaf the head covers — `{ leafIndex, eventId,
  *   streamId, revision, position, leafHash }`. The head's signature authenticates it (its root must be the head's),
  *   and it lets `verify` name the exact event where the log and the ledger part.
@@ -96,7 +99,7 @@ export async function exportEvents(options: ExportOptions): Promise<ExportResult
   if ((options.stream === undefined) === !options.all) throw new TypeError('export: give exactly one of stream or all')
   const files = exportFiles(options.out)
   // A sidecar left by an earlier export to the same path would make `verify` check the wrong thing.
-  await Promise.all([files.head, files.publicKey, files.leaves, files.proofs].map((f) => rm(f, { force: true })))
+  await Promise.all([files.head, files.publicKey, files.keys, files.leaves, files.proofs].map((f) => rm(f, { force: true })))
 
   // The head first: it then covers only events the log read below already holds (the ledger never runs ahead
   // of the log), so a fresh export always contains everything its head commits to.
@@ -132,6 +135,13 @@ export async function exportEvents(options: ExportOptions): Promise<ExportResult
   if (publicKeyPem) {
     await writeFile(files.publicKey, publicKeyPem)
     written.push(files.publicKey)
+  }
+  if (options.db) {
+    const keys = await readPublicKeys(options.db)
+    if (keys.length > 0) {
+      await writeFile(files.keys, `${JSON.stringify({ keys }, null, 2)}\n`)
+      written.push(files.keys)
+    }
   }
   if (head && options.db) {
     if (options.all) await writeLeaves(options.db, files.leaves, BigInt(head.treeSize))

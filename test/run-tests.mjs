@@ -8,7 +8,8 @@
  *    database each from it through `testDatabase` (`TEST_PG_URL`).
  * 3. tap, its output streamed through. Extra arguments go to tap: `pnpm test packages/ledger/test/merkle.unit.test.ts`.
  * 4. The cluster is stopped and any PostgreSQL a test left running under this run's temp directory is killed.
- * 5. The LAST line is exactly `N passed, N failed` (tap's test points plus the two checks); the exit code is
+ * 5. Every failing test point is listed (with the subtests it sits in and its diagnostics), then the LAST line is
+ *    exactly `N passed, N failed` (tap's test points plus the two checks); the exit code is
  *    non-zero on any failure.
  *
  * Plain JavaScript so it runs before anything is compiled; the TypeScript cluster module is loaded through tsx.
@@ -130,6 +131,60 @@ async function startCluster(runDir) {
   return startEmbeddedPostgres({ dataDir: join(runDir, 'cluster'), persistent: false, durable: false })
 }
 
+/**
+ * Collects tap's failing test points from its stream, each with the subtests it sits in and the first lines of its
+ * diagnostics, so the end of the output names what failed (CI shows only the tail of a long run).
+ */
+function failureCollector() {
+  const subtests = []
+  const failures = []
+  let pending = ''
+  let diag
+  const take = (line) => {
+    const indent = /^ */.exec(line)[0].length
+    const text = line.slice(indent)
+    if (diag) {
+      if (text === '...' || indent < diag.indent) diag = undefined
+      else if (diag.lines.length < 14) diag.lines.push(line.slice(diag.indent))
+      if (diag) return
+    }
+    const level = Math.floor(indent / 4)
+    const subtest = /^# Subtest: (.*)$/.exec(text)
+    if (subtest) {
+      subtests.length = level
+      subtests[level] = subtest[1]
+      return
+    }
+    const point = /^not ok \d+ - (.*?)(?: # time=[\d.]+ms)?$/.exec(text)
+    if (!point) return
+    const last = failures.at(-1)
+    // A subtest fails because a point inside it failed: name only the innermost.
+    if (last && last.level > level && last.path.slice(0, level).join('\u0000') === subtests.slice(0, level).join('\u0000')) {
+      return
+    }
+    const failure = { level, path: [...subtests.slice(0, level), point[1]], lines: [] }
+    failures.push(failure)
+    diag = { indent: indent + 2, lines: failure.lines }
+  }
+  return {
+    write(chunk) {
+      pending += chunk
+      const lines = pending.split('\n')
+      pending = lines.pop()
+      for (const line of lines) take(line)
+    },
+    report() {
+      if (failures.length === 0) return ''
+      const shown = failures.slice(0, 20).map((f) => {
+        const detail = f.lines.filter((l) => l.trim() !== '---').map((l) => `    ${l}`).join('\n')
+        return `  ${f.path.join(' > ')}${detail ? `\n${detail}` : ''}`
+      })
+      const more = failures.length > 20 ? `\n  … and ${failures.length - 20} more` : ''
+      return `\nfailed test points (${failures.length}):\n${shown.join('\n')}${more}\n`
+    },
+  }
+}
+
 /** tap's closing summary, `# { total: 79, pass: 77, fail: 2 }` (todo and skip may appear too). */
 function parseSummary(text) {
   const lines = text.split('\n').filter((line) => /^# \{ total: \d+/.test(line))
@@ -204,13 +259,16 @@ async function main() {
     const env = { ...process.env, TMPDIR: testTmp }
     if (testPgUrl) env.TEST_PG_URL = testPgUrl
     let tapOutput = ''
+    const failures = failureCollector()
     const tap = await run(bin('tap'), ['--reporter=tap', ...tapArgs], {
       env,
       onStdout: (chunk) => {
         // Only the tail matters (the summary is near the end); keep memory flat on long runs.
         tapOutput = (tapOutput + chunk).slice(-64 * 1024)
+        failures.write(chunk.toString())
       },
     })
+    process.stdout.write(failures.report())
     const summary = parseSummary(tapOutput)
     if (summary) {
       passed += summary.pass

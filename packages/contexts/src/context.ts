@@ -37,6 +37,8 @@ export interface CommandSpec<Command, State> {
   /** Path under `/v1` (`/cases/:id/assign`). */
   readonly url: string
   readonly summary: string
+  /** More than the summary says, for the OpenAPI document (the command API adds how every command works). */
+  readonly description?: string
   /**
    * Who may send it at all, checked before the body is even validated (403): a caller without one of these roles
    * learns nothing of the route's shape. Finer rules (a resident's own case) stay the decider's. Default: anyone
@@ -71,6 +73,7 @@ export interface TypedCommandSpec<
   readonly operationId: string
   readonly url: string
   readonly summary: string
+  readonly description?: string
   readonly roles?: readonly Role[]
   readonly params?: Params
   readonly body: Body
@@ -119,6 +122,8 @@ export interface BoundedContext<Command, Event, State, DecisionContext> {
   readonly name: string
   /** The tag's description in the OpenAPI document. */
   readonly description: string
+  /** Further OpenAPI tags its routes use (`sla`, `metrics`), with their descriptions. */
+  readonly tags?: Readonly<Record<string, string>>
   /** Prefix of the streams its decider writes (`case-`). Contexts sharing a stream share a prefix. */
   readonly streamPrefix: string
   /** The event types it owns; every stored type belongs to exactly one context. */

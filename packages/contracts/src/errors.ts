@@ -25,20 +25,73 @@ export type ErrorCode = keyof typeof ErrorCode
 export const FieldError = z.object({ path: z.string(), message: z.string() })
 export type FieldError = z.infer<typeof FieldError>
 
-/** RFC 9457 problem details, as every error response carries it (`application/problem+json`). */
-export const Problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  code: z.enum(Object.keys(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  /** For VALIDATION_FAILED: the failing fields. */
-  errors: z.array(FieldError).optional(),
-  /** For RULE_VIOLATED: which rule. */
-  rule: z.string().optional(),
-})
+/** A stable, dereference-free URI per code (RFC 9457 `type`); clients switch on `code`. */
+export function problemType(code: ErrorCode): string {
+  return `urn:property-cases:problem:${code.toLowerCase().replaceAll('_', '-')}`
+}
+
+const codes = Object.keys(ErrorCode) as [ErrorCode, ...ErrorCode[]]
+
+/**
+ * RFC 9457 problem details, as every error response carries it (`application/problem+json`). Extension members
+ * beyond these are allowed, as RFC 9457 §3.2 says; a client ignores the ones it does not know.
+ */
+export const Problem = z
+  .looseObject({
+    type: z
+      .string()
+      .describe(`urn:property-cases:problem:<code in kebab case>, one per code: ${codes.map(problemType).join(', ')}`),
+    title: z.string().describe("The code's title, the same for every occurrence"),
+    status: z.number().int().describe('The HTTP status code of the response'),
+    code: z.enum(codes).describe('Stable: what a client switches on'),
+    detail: z.string().optional().describe('What went wrong in this occurrence, for a person'),
+    instance: z.string().optional(),
+    /** For VALIDATION_FAILED: the failing fields. */
+    errors: z.array(FieldError).optional().describe('VALIDATION_FAILED (and some RULE_VIOLATED): the failing fields, dotted'),
+    /** For RULE_VIOLATED: which rule. */
+    rule: z.string().optional().describe('RULE_VIOLATED: which rule (INVALID_TRANSITION, REVIEW_REQUIRED, …)'),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' })
 export type Problem = z.infer<typeof Problem>
+
+/** The statuses an error may answer with (500 is never documented: it is a bug). */
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503
+
+const problemsByStatus = new Map<ProblemStatus, z.ZodType>()
+
+/**
+ * The Problem a response of `status` carries, its `code` narrowed to the codes of that status (409 →
+ * `WRONG_EXPECTED_REVISION`): `allOf` the one `Problem` schema in the OpenAPI document, so a generated client sees
+ * a Problem whose code it can switch on. Built from the `ErrorCode` table, so the serializer accepts every code the
+ * edge maps to that status.
+ *
+ * @example
+ * response: { 200: View, ...problemResponses([400, 401, 404]) }
+ */
+export function problemFor(status: ProblemStatus): z.ZodType {
+  let schema = problemsByStatus.get(status)
+  if (!schema) {
+    const narrowed = codes.filter((code) => ErrorCode[code].status === status) as [ErrorCode, ...ErrorCode[]]
+    schema = z
+      .intersection(
+        Problem,
+        z.looseObject({ status: z.literal(status), code: z.enum(narrowed), type: z.enum(narrowed.map(problemType) as [string, ...string[]]) }),
+      )
+      .meta({ id: `Problem${status}`, description: narrowed.map((code) => `${code}: ${ErrorCode[code].title}`).join('; ') })
+    problemsByStatus.set(status, schema)
+  }
+  return schema
+}
+
+/** Whether a route's response schema is a Problem (the OpenAPI document files it as application/problem+json). */
+export function isProblemSchema(schema: unknown): boolean {
+  return schema === Problem || [...problemsByStatus.values()].includes(schema as z.ZodType)
+}
+
+/** A response map entry per status, for a route's `schema.response`. */
+export function problemResponses(statuses: readonly ProblemStatus[]): Record<number, z.ZodType> {
+  return Object.fromEntries(statuses.map((status) => [status, problemFor(status)]))
+}
 
 /**
  * The one error vocabulary (STYLE "Errors"): everything a package throws on purpose carries the stable `code` of

@@ -51,7 +51,9 @@ export interface EmbeddedOptions {
 
 interface ClusterFile {
   port: number
+  /** The superuser's password, set when the cluster was initialised: kept for as long as the cluster is. */
   password: string
+  /** The process running the server; 0 once it stopped it. */
   pid: number
 }
 
@@ -129,7 +131,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const recorded = await readFile(clusterFile, 'utf8')
     .then((text) => JSON.parse(text) as ClusterFile)
     .catch(() => null)
-  if (recorded && processAlive(recorded.pid)) {
+  if (recorded && recorded.pid > 0 && processAlive(recorded.pid)) {
     const url = makeUrl(recorded.port, recorded.password, 'postgres')
     if (await canConnect(url)) return joined(recorded)
   }
@@ -180,7 +182,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       if (stopped) return
       stopped = true
       await server.stop()
-      await rm(clusterFile, { force: true })
+      // The password stays: the cluster was initialised with it, and the next start must log in with it.
+      if (options.persistent ?? true) await writeFile(clusterFile, JSON.stringify({ ...file, pid: 0 }), { mode: 0o600 })
+      else await rm(clusterFile, { force: true })
     },
   }
 }

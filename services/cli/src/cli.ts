@@ -76,6 +76,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'start a new ledger signing key; the old one is retired and keeps verifying its heads',
     load: async () => (await import('./commands/rotate-signing-key.command.js')).rotateSigningKeyCommand,
   },
+  {
+    name: 'openapi',
+    summary: 'print the OpenAPI document the server serves at /docs/json (or write it with --out)',
+    load: async () => (await import('./commands/openapi.command.js')).openapiCommand,
+  },
   planned('replay', 'rebuild a stream\'s state as of a time or revision'),
 ]
 

@@ -41,6 +41,7 @@ export const commandApp: FastifyPluginAsyncZod<CommandAppOptions> = async (app, 
     async (v1) => {
       requireAuthentication(v1)
       for (const context of options.contexts ?? allContexts) {
+        app.describeTag(context.name, context.description)
         for (const spec of context.commands) commandRoute(v1, context, spec, deps)
       }
     },

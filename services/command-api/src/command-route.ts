@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { CommandAccepted, Problem } from '@pc/contracts'
+import { CommandAccepted, problemResponses } from '@pc/contracts'
 import type { AnyContext, CommandSpec } from '@pc/contexts'
 import { nameBasedUuid, type CommandActor } from '@pc/domain'
 import {
@@ -12,7 +12,7 @@ import {
   type HandleResult,
 } from '@pc/event-store'
 import type { PersonalDataVault } from '@pc/personal-data'
-import { actorOf, requireRoles, type Config, type DatabaseTables } from '@pc/platform'
+import { actorOf, emptyBodyWhenAbsent, ETAG, requireRoles, type Config, type DatabaseTables } from '@pc/platform'
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -64,8 +64,29 @@ export const CommandHeaders = z.looseObject({
 // Like `genReqId`: a caller's id is echoed into events and headers, so only short plain tokens are kept.
 const ACCEPTABLE_CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** Problems a command route may answer, for the OpenAPI document. */
-const PROBLEM_RESPONSES = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 413: Problem, 415: Problem, 422: Problem, 429: Problem, 503: Problem }
+/**
+ * Problems a command route may answer: a bad body or header, no token, a role or an access rule, an aggregate that is
+ * not there (or not the caller's), a stale `If-Match`, a body too large, a body not JSON, a rule or a reused key, the
+ * rate limit, the store down. A command that creates its stream cannot answer 404.
+ */
+const problemsOf = (status: 200 | 201) =>
+  problemResponses([400, 401, 403, ...(status === 201 ? [] : [404] as const), 409, 413, 415, 422, 429, 503])
+
+/** What a command's answer carries in headers, for the OpenAPI document. */
+const COMMAND_HEADERS = {
+  ETag: ETAG,
+  'X-Correlation-Id': {
+    description: "The correlation id carried into the command's events: yours, when it was a plain token, else a new one.",
+    schema: { type: 'string' },
+    required: true,
+  },
+} as const
+
+const COMMAND_DESCRIPTION =
+  'A command (DESIGN §5): it is decided against the current state of the stream and appended as events. Send ' +
+  '`If-Match` with the revision you decided on (a stale one is refused with 409, never retried) and an ' +
+  '`Idempotency-Key` to retry safely (the first answer again, nothing appended twice). The answer names the ' +
+  'revision and the global position: pass the position as `waitFor` to a query to read your write.'
 
 const NoParams = z.object({})
 
@@ -97,15 +118,21 @@ export function commandRoute<Command, State>(
     spec.url,
     {
       // Before the body is validated: a caller without the role learns nothing of the route's shape.
-      ...(spec.roles && { preValidation: requireRoles(...spec.roles) }),
+      preValidation: [
+        ...(spec.roles ? [requireRoles(...spec.roles)] : []),
+        // A body whose every field is optional may be left out altogether.
+        ...(spec.body.safeParse({}).success ? [emptyBodyWhenAbsent] : []),
+      ],
       schema: {
         operationId: spec.operationId,
         summary: spec.summary,
+        description: spec.description === undefined ? COMMAND_DESCRIPTION : `${spec.description}\n\n${COMMAND_DESCRIPTION}`,
         tags: [context.name],
         params: spec.params ?? NoParams,
         headers: CommandHeaders,
         body: spec.body,
-        response: { [status]: CommandAccepted.extend(spec.answer?.schema ?? {}), ...PROBLEM_RESPONSES },
+        response: { [status]: CommandAccepted.extend(spec.answer?.schema ?? {}), ...problemsOf(status) },
+        responseHeaders: COMMAND_HEADERS,
       },
     },
     async (request, reply) => {

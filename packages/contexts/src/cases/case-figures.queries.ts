@@ -57,6 +57,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps)
       preValidation: requireRoles('manager', 'committee', 'auditor'),
       schema: {
         tags: ['metrics'],
+        operationId: 'getCaseFigures',
         summary: 'Case figures: counts, response and resolution times, SLA, satisfaction, reopens',
         querystring: FiguresQuery,
         response: {

@@ -23,6 +23,10 @@ const caseQueries: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => {
 export const cases = defineContext({
   name: 'cases',
   description: 'Complaints, repairs, suggestions, inquiries, warnings and disputes: the closed loop, SLA clocks and figures',
+  tags: {
+    sla: 'SLA clocks: cases whose response or resolution deadline is at risk or breached',
+    metrics: 'Figures that evaluate the service: counts, response and resolution times, satisfaction, mediation outcomes',
+  },
   streamPrefix: CASE_STREAM_PREFIX,
   eventTypes: Object.keys(CaseEventTypes),
   codec: caseEventCodec,

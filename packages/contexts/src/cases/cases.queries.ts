@@ -1,6 +1,6 @@
 import { CaseKind, CasePriority, CaseStatus, DecimalString, IsoDateTime, line, TextLimit, Uuid } from '@pc/contracts'
 import { NotFoundError } from '@pc/domain'
-import { actorOf, requireRoles } from '@pc/platform'
+import { actorOf, ETAG, requireRoles } from '@pc/platform'
 import {
   CASE_LIST_PROJECTION,
   CASE_TIMELINE_PROJECTION,
@@ -96,6 +96,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
       preValidation: readers,
       schema: {
         tags,
+        operationId: 'listCases',
         summary: 'The case queue, newest first, filtered to what the caller may see',
         querystring: CaseListQuery,
         response: { 200: z.object({ cases: z.array(CaseSummaryView), nextCursor: z.string().nullable() }) },
@@ -118,7 +119,15 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
     '/cases/:id',
     {
       preValidation: readers,
-      schema: { tags, summary: 'One case', params: CaseParams, querystring: WaitForQuery, response: { 200: CaseDetailView } },
+      schema: {
+        operationId: 'getCase',
+        tags,
+        summary: 'One case',
+        params: CaseParams,
+        querystring: WaitForQuery,
+        response: { 200: CaseDetailView },
+        responseHeaders: { ETag: ETAG },
+      },
     },
     async (request, reply) => {
       await read(reply, LIST, request.query.waitFor)
@@ -127,6 +136,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
       const found = await findCase(deps.db, request.params.id, reader.visibleTo)
       if (!found) throw notFound(request.params.id)
       const [reporter] = await showPersonal(deps.vault, [{ sealed: found.state.reporter, clear: mayContactReporter(actor, found.state) }])
+      void reply.header('etag', `"${found.revision}"`)
       return caseDetailView(found, now().toISOString(), reader.seesInternal(found.state), reporter as ReporterView | null)
     },
   )
@@ -137,6 +147,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
       preValidation: readers,
       schema: {
         tags,
+        operationId: 'getCaseTimeline',
         summary: "A case's timeline, one entry per event (residents: public entries only)",
         params: CaseParams,
         querystring: WaitForQuery,
@@ -159,6 +170,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
       preValidation: requireRoles('staff', 'manager', 'auditor'),
       schema: {
         tags,
+        operationId: 'getCaseHistory',
         summary: 'The case as it stood at a moment or a revision, folded from the event store',
         params: CaseParams,
         querystring: HistoryQuery,
@@ -203,6 +215,7 @@ export const casesRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) =
       preValidation: requireRoles('auditor', 'manager'),
       schema: {
         tags,
+        operationId: 'getCaseEvents',
         summary: "A case stream's raw stored events, with their hash chain",
         params: CaseParams,
         querystring: StreamEventsQuery,

@@ -41,6 +41,7 @@ export const slaRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) => 
       preValidation: requireRoles('staff', 'manager', 'auditor'),
       schema: {
         tags: ['sla'],
+        operationId: 'listOverdueCases',
         summary: 'Open cases past an SLA deadline, soonest deadline first',
         querystring: OverdueQuery,
         response: { 200: z.object({ now: IsoDateTime, cases: z.array(OverdueCase) }) },

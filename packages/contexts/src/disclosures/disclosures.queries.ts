@@ -15,7 +15,7 @@ import {
   Uuid,
 } from '@pc/contracts'
 import { NotFoundError, disclosureStreamId, isDisclosureVisibleTo, localDate, scheduledDisclosures } from '@pc/domain'
-import { actorOf, requireRoles } from '@pc/platform'
+import { actorOf, ETAG, requireRoles } from '@pc/platform'
 import {
   DISCLOSURES_PROJECTION,
   getDisclosure,
@@ -61,6 +61,7 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, d
     {
       schema: {
         tags,
+        operationId: 'getDisclosureSchedule',
         summary: "The estate's disclosure schedule: periods due or overdue (or disclosed, with status=disclosed)",
         querystring: DisclosureScheduleQuery,
         response: { 200: DisclosureScheduleResponse },
@@ -84,6 +85,7 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, d
     {
       schema: {
         tags,
+        operationId: 'listDisclosures',
         summary: 'Disclosures, newest first (drafts to managers only)',
         querystring: DisclosureListQuery,
         response: { 200: DisclosureListResponse },
@@ -101,15 +103,19 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, d
     {
       schema: {
         tags,
+        operationId: 'getDisclosure',
         summary: 'One disclosure: current version, version chain, comment and objection counts, committee reviews',
         params: DisclosureIdParams,
         querystring: DisclosureReadQuery,
         response: { 200: DisclosureDetailResponse },
+        responseHeaders: { ETag: ETAG },
       },
     },
     async (request, reply) => {
       await read(reply, request.query.waitFor)
-      return getDisclosure(db, request.params.id, visibility(request))
+      const disclosure = await getDisclosure(db, request.params.id, visibility(request))
+      void reply.header('etag', `"${disclosure.revision}"`)
+      return disclosure
     },
   )
 
@@ -118,6 +124,7 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, d
     {
       schema: {
         tags,
+        operationId: 'getDisclosureVersion',
         summary: 'One published version, content exactly as published (contentHash recomputes from it)',
         params: DisclosureVersionParams,
         querystring: DisclosureReadQuery,
@@ -135,6 +142,7 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, d
     {
       schema: {
         tags,
+        operationId: 'listDisclosureComments',
         summary: "A disclosure's comments, oldest first",
         params: DisclosureIdParams,
         querystring: DisclosureCommentsQuery,
@@ -154,6 +162,7 @@ export const disclosuresRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, d
       preValidation: requireRoles('auditor', 'manager', 'committee'),
       schema: {
         tags,
+        operationId: 'getDisclosureEvents',
         summary: "A disclosure stream's raw stored events, with their hash chain",
         params: DisclosureIdParams,
         querystring: StreamEventsQuery,

@@ -49,6 +49,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
       preValidation: readers,
       schema: {
         tags,
+        operationId: 'getLedgerHead',
         summary: 'The latest signed tree head',
         querystring: WaitForQuery,
         response: { 200: SignedTreeHeadResponse },
@@ -66,6 +67,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
       preValidation: readers,
       schema: {
         tags,
+        operationId: 'getLedgerPublicKey',
         summary: 'The Ed25519 public key (SPKI PEM) that verifies tree heads',
         querystring: PublicKeyQuery.extend(WaitForQuery.shape),
         response: { 200: PublicKeyResponse },
@@ -84,6 +86,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
       preHandler: readers,
       schema: {
         tags,
+        operationId: 'listLedgerKeys',
         summary: 'Every public key that signs or signed tree heads, with its validity period (old heads verify with old keys)',
         querystring: WaitForQuery,
         response: { 200: LedgerKeysResponse },
@@ -101,6 +104,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
       preValidation: readers,
       schema: {
         tags,
+        operationId: 'getInclusionProof',
         summary: 'RFC 6962 inclusion proof of an event in the tree of treeSize leaves (default: the latest signed head)',
         querystring: InclusionProofQuery.extend(WaitForQuery.shape),
         response: { 200: InclusionProofResponse },
@@ -119,6 +123,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
       preValidation: readers,
       schema: {
         tags,
+        operationId: 'getConsistencyProof',
         summary: 'RFC 6962 consistency proof: the tree of `to` leaves extends the tree of `from` leaves',
         querystring: ConsistencyProofQuery.extend(WaitForQuery.shape),
         response: { 200: ConsistencyProofResponse },

@@ -46,6 +46,7 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, dep
       preValidation: requireRoles(...STAFF_SIDE, 'resident'),
       schema: {
         tags,
+        operationId: 'getMediation',
         summary: "A dispute's current mediation (调解)",
         params: CaseParams,
         querystring: WaitForQuery,
@@ -79,6 +80,7 @@ export const mediationRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, dep
       preValidation: requireRoles('manager', 'committee', 'auditor'),
       schema: {
         tags: ['metrics'],
+        operationId: 'getMediationFigures',
         summary: 'Mediation figures: counts by outcome, median days from opening to conclusion',
         querystring: FiguresQuery,
         response: { 200: MediationFigures },

@@ -44,15 +44,27 @@ const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = async (app, option
   const routes = app.withTypeProvider<ZodTypeProvider>()
   routes.get(
     '/health/live',
-    { schema: { summary: 'Liveness', tags: ['operations'], response: { 200: Liveness } } },
+    {
+      schema: {
+        operationId: 'getLiveness',
+        summary: 'Liveness',
+        description: 'The process serves HTTP; restart it if this does not answer. Checks no dependency.',
+        tags: ['operations'],
+        security: [],
+        response: { 200: Liveness },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   )
   routes.get(
     '/health/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness: database and event store reachable',
+        description: 'Send traffic only while this answers 200; a 503 names the dependency that is down.',
         tags: ['operations'],
+        security: [],
         response: { 200: Readiness, 503: Readiness },
       },
     },

@@ -34,8 +34,11 @@ const metricsPlugin: FastifyPluginAsync = async (app) => {
     '/metrics',
     {
       schema: {
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics',
+        description: 'HTTP, projection, SLA and ledger metrics in the Prometheus text format, for a scraper; not rate limited.',
         tags: ['operations'],
+        security: [],
         response: {
           200: {
             description: 'Prometheus text exposition format 0.0.4',

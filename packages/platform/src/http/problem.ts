@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   ProblemError,
+  problemType,
   RateLimitedError,
   RuleViolationError,
   StoreUnavailableError,
@@ -23,11 +24,6 @@ export interface MappedError {
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
-
-/** A stable, dereference-free URI per code; clients switch on `code`, this satisfies RFC 9457's `type`. */
-export function problemType(code: ErrorCode): string {
-  return `urn:property-cases:problem:${code.toLowerCase().replaceAll('_', '-')}`
-}
 
 /**
  * Problem details for a code. `title` and `status` come from the one table in `@pc/contracts`.

@@ -29,7 +29,7 @@ const WINDOW_MS = 60_000
 /** Callers counted at once per limit; the one seen least recently is dropped first (and starts over). */
 const TRACKED_CALLERS = 10_000
 /** Probes and scrapers poll on a schedule and must keep working while a user is held back. */
-const UNLIMITED_ROUTE = /^\/(health\/|metrics$)/
+export const UNLIMITED_ROUTE = /^\/(health\/|metrics$)/
 
 /**
  * Who a request counts against. Routes under `/v1` authenticate in their scope's `onRequest` hook, which runs before

@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import type { EventStore } from '@pc/event-store'
 import { ConfigError, openRuntime } from '@pc/platform'
 import { loadProjectorConfig } from '@pc/projector'
@@ -27,7 +26,7 @@ import {
   type LedgerDb,
 } from '@pc/read-models/ledger'
 import { startProgress, type Progress } from '../progress/progress.js'
-import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, parseCommandArgs } from './command.js'
 
 /**
  * `cli audit`: the live store against the ledger. Re-reads every event in delivery order, re-checks every hash
@@ -143,18 +142,9 @@ export const auditCommand: CliCommand = {
   summary: 'check the live store against the ledger: chains, tree, every signed head; report the first divergence',
   usage: 'audit [--public-key <public-key.pem>]… [--quiet]',
   async run(args, io) {
-    let values
-    try {
-      ;({ values } = parseArgs({
-        args,
-        options: { 'public-key': { type: 'string', multiple: true }, quiet: { type: 'boolean', short: 'q' } },
-        strict: true,
-        allowPositionals: false,
-      }))
-    } catch (error) {
-      io.err(`audit: ${(error as Error).message}`)
-      return USAGE_ERROR
-    }
+    const parsed = parseCommandArgs('audit', args, io, { 'public-key': { type: 'string', multiple: true }, quiet: { type: 'boolean', short: 'q' } })
+    if (typeof parsed === 'number') return parsed
+    const { values } = parsed
     const config = configOrReport(io)
     if (!config) return 1
     let origin: string

@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError, loadConfig, type Config } from '@pc/platform/config'
 import type { ProgressSink } from '../progress/progress.js'
 
@@ -23,6 +24,29 @@ export interface CliCommand {
 
 /** Exit code for a command line that cannot be understood (as `sysexits` EX_USAGE would, kept small). */
 export const USAGE_ERROR = 2
+
+/**
+ * A command's options, strictly parsed (`node:util` `parseArgs`), or `USAGE_ERROR` after printing what is wrong as
+ * `<command>: <message>`, followed by `usage` when given.
+ *
+ * @example
+ * const parsed = parseCommandArgs('export', args, io, { out: { type: 'string' } })
+ * if (typeof parsed === 'number') return parsed
+ */
+export function parseCommandArgs<const Options extends NonNullable<ParseArgsConfig['options']>, const Positionals extends boolean = false>(
+  name: string,
+  args: string[],
+  io: CliIo,
+  options: Options,
+  more: { allowPositionals?: Positionals; usage?: string } = {},
+) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: (more.allowPositionals ?? false) as Positionals })
+  } catch (error) {
+    io.err(`${name}: ${(error as Error).message}${more.usage === undefined ? '' : `\n${more.usage}`}`)
+    return USAGE_ERROR
+  }
+}
 
 /**
  * The configuration from the command's environment, or `undefined` after printing the one-line configuration

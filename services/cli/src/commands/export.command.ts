@@ -1,7 +1,6 @@
 import { once } from 'node:events'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { rm, writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { contexts } from '@pc/contexts'
 import type { EventStore, JsonObject, RecordedEvent } from '@pc/event-store'
 import { openRuntime } from '@pc/platform'
@@ -18,7 +17,7 @@ import {
 } from '@pc/read-models/ledger'
 import { estimateLogSize } from '../progress/log-size.js'
 import { startProgress, type Progress } from '../progress/progress.js'
-import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, parseCommandArgs, USAGE_ERROR } from './command.js'
 
 /**
  * `cli export`: stored events as JSON lines, with what an offline verifier needs alongside.
@@ -219,23 +218,14 @@ export const exportCommand: CliCommand = {
   summary: 'write a stream or the whole log as JSON lines, with the signed head and public key alongside',
   usage: 'export (--stream <stream id> | --all) --out <file.jsonl> [--quiet]',
   async run(args, io) {
-    let values
-    try {
-      ;({ values } = parseArgs({
-        args,
-        options: {
+    const parsed = parseCommandArgs('export', args, io, {
           stream: { type: 'string' },
           all: { type: 'boolean' },
           out: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }))
-    } catch (error) {
-      io.err(`export: ${(error as Error).message}`)
-      return USAGE_ERROR
-    }
+        })
+    if (typeof parsed === 'number') return parsed
+    const { values } = parsed
     if ((values.stream === undefined) === !values.all || !values.out) {
       io.err(`export: give --out and exactly one of --stream or --all\nusage: pnpm cli ${exportCommand.usage}`)
       return USAGE_ERROR

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { access, readFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { Kysely, PostgresDialect, type QueryExecutorProvider } from 'kysely'
 import type pg from 'pg'
 import {
@@ -26,7 +25,7 @@ import { openRuntime } from '@pc/platform'
 import { createReadModelDatabase, migrateReadModels } from '@pc/read-models'
 import { ledgerHolds, restoreHeads, signedHeadOf, type HeadToRestore, type LedgerTransactional } from '@pc/read-models/ledger'
 import { startProgress, type Progress } from '../progress/progress.js'
-import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, parseCommandArgs, USAGE_ERROR } from './command.js'
 
 /**
  * `cli import --in log.jsonl`: restores a whole-log export (`cli export --all`) into an EMPTY store, so that the
@@ -372,23 +371,14 @@ export const importCommand: CliCommand = {
   summary: 'restore a whole-log export into an empty store (verified first; the same log, hashes and Merkle tree)',
   usage: 'import --in <file.jsonl> [--head <head.json>] [--public-key <pem>] [--quiet]',
   async run(args, io) {
-    let values
-    try {
-      ;({ values } = parseArgs({
-        args,
-        options: {
+    const parsed = parseCommandArgs('import', args, io, {
           in: { type: 'string' },
           head: { type: 'string' },
           'public-key': { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }))
-    } catch (error) {
-      io.err(`import: ${(error as Error).message}`)
-      return USAGE_ERROR
-    }
+        })
+    if (typeof parsed === 'number') return parsed
+    const { values } = parsed
     if (!values.in) {
       io.err(`import: give --in\nusage: pnpm cli ${importCommand.usage}`)
       return USAGE_ERROR

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util'
 import { contextProjections, contexts } from '@pc/contexts'
 import { openRuntime } from '@pc/platform'
 import {
@@ -11,7 +10,7 @@ import {
 } from '@pc/read-models'
 import { estimateLogSize } from '../progress/log-size.js'
 import { startProgress } from '../progress/progress.js'
-import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, parseCommandArgs, USAGE_ERROR } from './command.js'
 
 /**
  * `cli rebuild <projection>… | --all`: rebuilds read models from the whole event log into fresh tables and swaps
@@ -26,18 +25,14 @@ export const rebuildCommand: CliCommand = {
   async run(args, io) {
     const known = contextProjections(contexts)
     const usage = `usage: pnpm cli ${rebuildCommand.usage}\nprojections: ${known.map((p) => p.name).join(', ')}`
-    let parsed
-    try {
-      parsed = parseArgs({
-        args,
-        options: { all: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
-        strict: true,
-        allowPositionals: true,
-      })
-    } catch (error) {
-      io.err(`rebuild: ${(error as Error).message}\n${usage}`)
-      return USAGE_ERROR
-    }
+    const parsed = parseCommandArgs(
+      'rebuild',
+      args,
+      io,
+      { all: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+      { allowPositionals: true, usage },
+    )
+    if (typeof parsed === 'number') return parsed
     const { values, positionals } = parsed
     if ((positionals.length === 0) === !values.all) {
       io.err(`rebuild: name the projections or give --all, not both\n${usage}`)

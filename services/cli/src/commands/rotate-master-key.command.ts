@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util'
 import {
   masterKeyOf,
   newMasterKey,
@@ -8,7 +7,7 @@ import {
   type StagedMasterKeyFile,
 } from '@pc/personal-data'
 import { ConfigError, openRuntime } from '@pc/platform'
-import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, parseCommandArgs, USAGE_ERROR } from './command.js'
 
 /**
  * `cli rotate-master-key [--new-key-file <file>]`: re-wraps every live personal-data key under a new master key in
@@ -28,13 +27,9 @@ export const rotateMasterKeyCommand: CliCommand = {
   summary: 're-wrap every personal-data key under a new master key (events untouched; stop the stack first)',
   usage: 'rotate-master-key [--new-key-file <file>]',
   async run(args, io) {
-    let values
-    try {
-      ;({ values } = parseArgs({ args, options: { 'new-key-file': { type: 'string' } }, strict: true, allowPositionals: false }))
-    } catch (error) {
-      io.err(`rotate-master-key: ${(error as Error).message}`)
-      return USAGE_ERROR
-    }
+    const parsed = parseCommandArgs('rotate-master-key', args, io, { 'new-key-file': { type: 'string' } })
+    if (typeof parsed === 'number') return parsed
+    const { values } = parsed
     const config = configOrReport(io)
     if (!config) return 1
     const fromEnvironment = config.piiMasterKey !== undefined

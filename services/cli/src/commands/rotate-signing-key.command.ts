@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { exportPrivateKeyPem, generateSigningKeyPair } from '@pc/ledger'
 import { ConfigError, openRuntime } from '@pc/platform'
 import { loadProjectorConfig } from '@pc/projector'
@@ -12,7 +11,7 @@ import {
   type LedgerSigner,
   type StagedSigningKeyFile,
 } from '@pc/read-models/ledger'
-import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, parseCommandArgs, USAGE_ERROR } from './command.js'
 
 /**
  * `cli rotate-signing-key [--new-key-file <private-key.pem>]`: makes a new Ed25519 key the ledger's signing key
@@ -32,13 +31,9 @@ export const rotateSigningKeyCommand: CliCommand = {
   summary: 'start a new ledger signing key; the old one is retired and keeps verifying its heads',
   usage: 'rotate-signing-key [--new-key-file <private-key.pem>]',
   async run(args, io) {
-    let values
-    try {
-      ;({ values } = parseArgs({ args, options: { 'new-key-file': { type: 'string' } }, strict: true, allowPositionals: false }))
-    } catch (error) {
-      io.err(`rotate-signing-key: ${(error as Error).message}`)
-      return USAGE_ERROR
-    }
+    const parsed = parseCommandArgs('rotate-signing-key', args, io, { 'new-key-file': { type: 'string' } })
+    if (typeof parsed === 'number') return parsed
+    const { values } = parsed
     const config = configOrReport(io)
     if (!config) return 1
     let ledger

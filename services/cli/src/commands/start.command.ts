@@ -29,10 +29,16 @@ export interface StackOptions {
  * await app.listen({ port: config.port, host: config.host })
  */
 export async function buildStack(config: Config, runtime: Runtime, options: StackOptions): Promise<HttpServer> {
+  const app = await buildApi(config, runtime, options.query)
+  await app.register(projectorPlugin, { ...options.projector, runtime })
+  return app
+}
+
+/** Every route of the stack, the command and query APIs on one server, without the projector's workers. */
+export async function buildApi(config: Config, runtime: Runtime, query?: QueryServerOptions): Promise<HttpServer> {
   const app = await createHttpServer(config, runtime)
   await app.register(commandApp, { db: runtime.db, store: runtime.eventStore, config, vault: runtime.vault })
-  await app.register(queryApp, { ...options.query, pool: runtime.pool, store: runtime.eventStore, config, vault: runtime.vault })
-  await app.register(projectorPlugin, { ...options.projector, runtime })
+  await app.register(queryApp, { ...query, pool: runtime.pool, store: runtime.eventStore, config, vault: runtime.vault })
   return app
 }
 

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util'
 import { ensureJwtSecret, Role, ROLES, signToken } from '@pc/platform/tokens'
-import { type CliCommand, configOrReport, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, parseCommandArgs, USAGE_ERROR } from './command.js'
 
 /**
  * `token`: prints a signed JWT for trying the API, with the same secret `start` uses (`JWT_SECRET`, or the one
@@ -12,24 +11,15 @@ export const tokenCommand: CliCommand = {
   summary: 'print a signed JWT for a user id and roles',
   usage: 'token --sub <user id> --role <role>[,<role>…] [--unit <unit id>]… [--name <name>] [--expires <span, e.g. 12h>]',
   async run(args, io) {
-    let values
-    try {
-      ;({ values } = parseArgs({
-        args,
-        options: {
+    const parsed = parseCommandArgs('token', args, io, {
           sub: { type: 'string' },
           role: { type: 'string', multiple: true },
           unit: { type: 'string', multiple: true },
           name: { type: 'string' },
           expires: { type: 'string' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }))
-    } catch (error) {
-      io.err(`token: ${(error as Error).message}`)
-      return USAGE_ERROR
-    }
+        })
+    if (typeof parsed === 'number') return parsed
+    const { values } = parsed
     if (!values.sub) {
       io.err(`token: --sub is required\nusage: pnpm cli ${tokenCommand.usage}`)
       return USAGE_ERROR

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util'
 import { verifyExport } from '@pc/ledger'
 import { startProgress } from '../progress/progress.js'
-import { USAGE_ERROR, type CliCommand } from './command.js'
+import { parseCommandArgs, USAGE_ERROR, type CliCommand } from './command.js'
 
 /**
  * `pnpm cli verify --in <file.jsonl> [--head <head.json>] [--public-key <pem>]… [--keys <keys.json>] [--origin <name>]
@@ -16,11 +15,7 @@ export const verifyCommand: CliCommand = {
     'verify --in <file.jsonl> [--head <head.json>] [--public-key <public-key.pem>]… [--keys <keys.json>] [--origin <name>] ' +
     '[--previous-head <head.json> [--consistency-proof <proof.json>]] [--quiet]',
   async run(args, io) {
-    let values
-    try {
-      ;({ values } = parseArgs({
-        args,
-        options: {
+    const parsed = parseCommandArgs('verify', args, io, {
           in: { type: 'string' },
           head: { type: 'string' },
           'public-key': { type: 'string', multiple: true },
@@ -29,14 +24,9 @@ export const verifyCommand: CliCommand = {
           'previous-head': { type: 'string' },
           'consistency-proof': { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }))
-    } catch (error) {
-      io.err(`verify: ${(error as Error).message}`)
-      return USAGE_ERROR
-    }
+        })
+    if (typeof parsed === 'number') return parsed
+    const { values } = parsed
     if (!values.in) {
       io.err(`verify: --in is required\nusage: pnpm cli ${verifyCommand.usage}`)
       return USAGE_ERROR

@@ -104,7 +104,7 @@ t.test('README "Trying it" runs verbatim and every step answers as its comment s
   )
 
   t.ok(out.startsWith('{"status":"ready","checks":{"database":"up","eventStore":"up"}}'), 'ready, as the comment shows')
-  t.match(out, /"openapi":"3\.0\.3"/, 'the OpenAPI document')
+  t.match(out, /"openapi":"3\.1\.0"/, 'the OpenAPI document')
   t.match(out, /^http_requests_total\{/m, 'Prometheus text')
   const lines = out.split('\n')
   const answer = (revision: string) =>

@@ -5454,7 +5454,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     /** @description This request's id: the caller's `X-Request-Id` when it is a plain token, else a new one. Quote it in a report. */
@@ -5496,7 +5496,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     /** @description This request's id: the caller's `X-Request-Id` when it is a plain token, else a new one. Quote it in a report. */
@@ -5536,7 +5536,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     /** @description This request's id: the caller's `X-Request-Id` when it is a plain token, else a new one. Quote it in a report. */
@@ -5579,7 +5579,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     /** @description This request's id: the caller's `X-Request-Id` when it is a plain token, else a new one. Quote it in a report. */
@@ -5623,7 +5623,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description OK */
             200: {
                 headers: {
                     /** @description This request's id: the caller's `X-Request-Id` when it is a plain token, else a new one. Quote it in a report. */

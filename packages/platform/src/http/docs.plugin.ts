@@ -89,14 +89,15 @@ function describeStatus(status: number): string {
 }
 
 type JsonObject = Record<string, unknown>
-/** The key `@fastify/swagger` takes a response's description from (and leaves out of its schema). */
-const RESPONSE_DESCRIPTION = 'x-response-description'
+/** What `@fastify/swagger` calls a response it has no description for. */
+const NO_DESCRIPTION = 'Default Response'
 type Document = JsonObject & { paths?: Record<string, Record<string, JsonObject>>; components?: Record<string, Record<string, unknown>> }
 
 /**
  * `@fastify/swagger` reads a response's `headers` as JSON schemas, so a `HeaderDoc` arrives wrapped once more
  * (`{ description, schema: { schema, required } }`); this unwraps it into an OpenAPI header object (inline: a
- * generated client types a `$ref`'d header as always present). Then the error responses, the same on every route
+ * generated client types a `$ref`'d header as always present). A response without a description gets its status
+ * text (`OK`, `Created`). Then the error responses, the same on every route
  * for a status, move to `components.responses` and are referenced, so the document states each once.
  */
 function shareProblemResponses(document: Document): void {
@@ -105,6 +106,7 @@ function shareProblemResponses(document: Document): void {
     for (const operation of Object.values(operations)) {
       const answers = (operation.responses ?? {}) as Record<string, JsonObject>
       for (const [status, response] of Object.entries(answers)) {
+        if (response.description === NO_DESCRIPTION) response.description = STATUS_CODES[status] ?? status
         const own = (response.headers ?? {}) as Record<string, { description?: string; schema: HeaderDoc & { schema?: HeaderDoc['schema'] } }>
         response.headers = Object.fromEntries(
           Object.entries(own).map(([name, header]) => [
@@ -212,7 +214,7 @@ const docsPlugin: FastifyPluginAsync<DocsPluginOptions> = async (app, options) =
         }
         responses[status] = isProblemSchema(zodResponses[status])
           ? { description: describeStatus(code), headers, content: { [PROBLEM_CONTENT_TYPE]: { schema: json } } }
-          : { ...json, headers, [RESPONSE_DESCRIPTION]: json.description ?? STATUS_CODES[code] ?? status }
+          : { ...json, headers }
       }
       return out
     },

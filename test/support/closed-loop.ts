@@ -1,6 +1,8 @@
 /**
  * The closed loop of DESIGN §1 (warn → respond → resolve → review) driven over HTTP, and every case query read
- * back. One implementation for every event-store adapter: `closed-loop.e2e.test.ts` runs it on PostgreSQL, the
+ * back, all through the typed client generated from the OpenAPI document (`@pc/client`): a route the document gets
+ * wrong breaks this file at compile time or its assertions at run time. One implementation for every event-store
+ * adapter: `closed-loop.e2e.test.ts` runs it on PostgreSQL, the
  * EventStoreDB test on its gRPC stand-in.
  *
  * @example
@@ -9,7 +11,9 @@
  * const answers = await readEverything(t, client, loop)
  */
 import type { Test } from 'tap'
+import { createPropertyCasesClient, type Problem, type PropertyCasesClient } from '@pc/client'
 import { signToken } from '@pc/platform'
+import { injectFetch, type Injectable } from './inject-fetch.js'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Client
@@ -21,61 +25,33 @@ export interface Answer<Body = unknown> {
 }
 
 export interface HttpClient {
+  /** The typed client generated from the OpenAPI document, as the holder of `token`: what the loop speaks. */
+  as(token?: string): PropertyCasesClient
+  /** Any request at all, untyped: for tests that send what the document does not describe. */
   request(method: 'GET' | 'POST', path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Answer>
 }
 
-/** The answer shapes the loop reads (DESIGN §5); only the fields it looks at. */
-interface CommandAnswer {
-  id: string
-  revision: string
-  position: string
-  code?: string
-}
-interface CaseView {
-  id: string
-  status: string
-  review?: unknown
-  reporter?: unknown
-}
-interface TimelineView {
-  entries: Array<{ type: string; revision: string; position: string; visibility: string; at: string; actor: { id: string } }>
-}
-interface RawEventsView {
-  events: Array<{ type: string; revision: string; position: string; metadata: { prevHash: string; hash: string } }>
-}
-interface OverdueView {
-  cases: Array<{ caseId: string; clocks: { response: { remainingMinutes: number } } }>
-}
-interface FiguresView {
-  groups: Array<{ category: string | null }>
-}
-
-/** Something Fastify-like to `inject` into (no socket), for callers that have the app rather than a URL. */
-export interface Injectable {
-  inject(options: {
-    method: 'GET' | 'POST'
-    url: string
-    headers: Record<string, string>
-    payload?: string
-  }): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string }>
-}
+export type { Injectable }
 
 /** A client over real HTTP (a base URL such as `http://127.0.0.1:3000`) or over `app.inject`. */
 export function httpClient(target: string | Injectable): HttpClient {
+  const baseUrl = typeof target === 'string' ? target : 'http://inject.test'
+  const send = typeof target === 'string' ? (request: Request) => fetch(request) : injectFetch(target)
+  const typed = new Map<string, PropertyCasesClient>()
   return {
+    as(token) {
+      const key = token ?? ''
+      if (!typed.has(key)) typed.set(key, createPropertyCasesClient({ baseUrl, fetch: send, ...(token !== undefined && { token }) }))
+      return typed.get(key)!
+    },
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers }
       if (options.token) headers.authorization = `Bearer ${options.token}`
       if (options.body !== undefined) headers['content-type'] = 'application/json'
-      const payload = options.body === undefined ? undefined : JSON.stringify(options.body)
-      if (typeof target === 'string') {
-        const res = await fetch(`${target}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) })
-        const text = await res.text()
-        return { status: res.status, headers: Object.fromEntries(res.headers), body: text === '' ? undefined : JSON.parse(text) }
-      }
-      const res = await target.inject({ method, url: path, headers, ...(payload !== undefined && { payload }) })
-      const flat = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, v === undefined ? undefined : String(v)]))
-      return { status: res.statusCode, headers: flat, body: res.body === '' ? undefined : JSON.parse(res.body) }
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body)
+      const res = await send(new Request(`${baseUrl}${path}`, { method, headers, ...(body !== undefined && { body }) }))
+      const text = await res.text()
+      return { status: res.status, headers: Object.fromEntries(res.headers), body: text === '' ? undefined : JSON.parse(text) }
     },
   }
 }
@@ -156,76 +132,99 @@ export interface ClosedLoopOptions {
  */
 export async function runClosedLoop(t: Test, client: HttpClient, options: ClosedLoopOptions): Promise<ClosedLoop> {
   const { tokens, clock } = options
-  const post = async (path: string, token: string, body: unknown, headers?: Record<string, string>) => {
-    const res = await client.request('POST', path, { token, body, ...(headers && { headers }) })
-    if (res.status >= 300) t.fail(`POST ${path} answered ${res.status}`, { body: res.body })
-    return res as Answer<CommandAnswer>
+  const as = (token: string) => client.as(token)
+  /** A command's answer: its status checked, its body the document's `{ id, revision, position }`. */
+  const accepted = async (name: string, status: number, call: Promise<CommandResult>) => {
+    const { data, error, response } = await call
+    t.equal(response.status, status, `${name}: ${status}`)
+    if (!data) t.fail(`${name} answered ${response.status}`, { error })
+    t.equal(response.headers.get('etag'), data ? `"${data.revision}"` : null, `${name}: ETag is the revision`)
+    return data ?? { id: '', revision: '', position: '-1' }
   }
 
-  const reported = await post('/v1/cases', tokens.resident, {
-    kind: 'repair',
-    category: 'lift',
-    title: 'Lift door does not close',
-    description: 'The door of lift 2 keeps reopening on every floor',
-    channel: 'app',
-    priority: 'high',
-    location: { building: 'B3', unit: '201' },
-    reporter: { name: '王女士', phone: '138 0000 0000' },
-  })
-  t.equal(reported.status, 201, 'report: 201')
-  t.match(reported.body, { id: String, revision: '0', position: /^\d+$/ })
-  const caseId: string = reported.body.id
-  const on = (command: string) => `/v1/cases/${caseId}/${command}`
+  const reported = await accepted(
+    'report',
+    201,
+    as(tokens.resident).POST('/v1/cases', {
+      body: {
+        kind: 'repair',
+        category: 'lift',
+        title: 'Lift door does not close',
+        description: 'The door of lift 2 keeps reopening on every floor',
+        channel: 'app',
+        priority: 'high',
+        location: { building: 'B3', unit: '201' },
+        reporter: { name: '王女士', phone: '138 0000 0000' },
+      },
+    }),
+  )
+  t.match(reported, { id: String, revision: '0', position: /^\d+$/ })
+  const caseId = reported.id
+  const id = { path: { id: caseId } }
 
-  const steps: Array<[string, string, unknown, Record<string, string>?]> = [
-    ['acknowledge', tokens.staff, {}],
-    ['assign', tokens.staff, { assigneeId: TECHNICIAN_ID, team: 'lifts' }],
-    ['note', tokens.technician, { body: 'Door sensor ordered', visibility: 'public' }],
-    ['note', tokens.staff, { body: 'Supplier slow last time; chase on Friday', visibility: 'internal' }],
-    ['resolve', tokens.technician, { resolution: 'Door sensor replaced and tested' }],
-    ['follow-up', tokens.staff, { rating: 5, comment: 'Works now', method: 'phone' }],
-    ['review', tokens.manager, { rootCause: 'Worn sensor', lessons: 'Check sensors at the monthly service', preventiveActions: ['Add sensors to the service checklist'], typical: false }],
+  const steps: Array<[string, () => Promise<CommandResult>]> = [
+    ['acknowledge', () => as(tokens.staff).POST('/v1/cases/{id}/acknowledge', { params: id })],
+    ['assign', () => as(tokens.staff).POST('/v1/cases/{id}/assign', { params: id, body: { assigneeId: TECHNICIAN_ID, team: 'lifts' } })],
+    ['note', () => as(tokens.technician).POST('/v1/cases/{id}/note', { params: id, body: { body: 'Door sensor ordered', visibility: 'public' } })],
+    [
+      'note',
+      () => as(tokens.staff).POST('/v1/cases/{id}/note', { params: id, body: { body: 'Supplier slow last time; chase on Friday', visibility: 'internal' } }),
+    ],
+    ['resolve', () => as(tokens.technician).POST('/v1/cases/{id}/resolve', { params: id, body: { resolution: 'Door sensor replaced and tested' } })],
+    ['follow-up', () => as(tokens.staff).POST('/v1/cases/{id}/follow-up', { params: id, body: { rating: 5, comment: 'Works now', method: 'phone' } })],
+    [
+      'review',
+      () =>
+        as(tokens.manager).POST('/v1/cases/{id}/review', {
+          params: id,
+          body: { rootCause: 'Worn sensor', lessons: 'Check sensors at the monthly service', preventiveActions: ['Add sensors to the service checklist'], typical: false },
+        }),
+    ],
     // The client pins the revision it decided on.
-    ['close', tokens.staff, {}, { 'if-match': '"7"' }],
+    ['close', () => as(tokens.staff).POST('/v1/cases/{id}/close', { params: { ...id, header: { 'if-match': '"7"' } }, body: {} })],
   ]
-  let position = BigInt(reported.body.position)
+  let position = BigInt(reported.position)
   let resolvedAsOf = ''
-  for (const [index, [command, token, body, headers]] of steps.entries()) {
-    const res = await post(on(command), token, body, headers)
-    t.equal(res.status, 200, `${command}: 200`)
-    t.equal(res.body?.revision, String(index + 1), `${command}: revision ${index + 1}`)
-    t.equal(res.body?.id, caseId)
-    if (BigInt(res.body?.position ?? -1) > position) position = BigInt(res.body.position)
+  for (const [index, [command, send]] of steps.entries()) {
+    const answer = await accepted(command, 200, send())
+    t.equal(answer.revision, String(index + 1), `${command}: revision ${index + 1}`)
+    t.equal(answer.id, caseId)
+    if (BigInt(answer.position) > position) position = BigInt(answer.position)
     if (command === 'resolve') {
       await new Promise((resolve) => setTimeout(resolve, 5))
       resolvedAsOf = new Date().toISOString()
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
   }
-  const stale = await client.request('POST', on('reopen'), { token: tokens.staff, body: { reason: 'again' }, headers: { 'if-match': '"7"' } })
-  t.equal(stale.status, 409, 'a stale If-Match is refused')
-  t.equal((stale.body as CommandAnswer | undefined)?.code, 'WRONG_EXPECTED_REVISION')
+  const stale = await as(tokens.staff).POST('/v1/cases/{id}/reopen', { params: { ...id, header: { 'if-match': '"7"' } }, body: { reason: 'again' } })
+  t.equal(stale.response.status, 409, 'a stale If-Match is refused')
+  t.equal(stale.error?.code, 'WRONG_EXPECTED_REVISION')
 
   // An urgent case nobody answers; the clock moves past its 15-minute response target.
-  const urgent = await post('/v1/cases', tokens.resident, {
-    kind: 'repair',
-    category: 'plumbing',
-    title: 'Water pouring through the ceiling',
-    description: 'Bathroom ceiling of 201 is leaking from the flat above',
-    channel: 'hotline',
-    priority: 'urgent',
-    location: { building: 'B3', unit: '201' },
-  })
-  t.equal(urgent.status, 201)
-  const breachedCaseId: string = urgent.body.id
-  const listed = await client.request('GET', `/v1/cases/${breachedCaseId}?waitFor=${urgent.body.position}`, { token: tokens.staff })
-  t.match(listed.body, { status: 'reported', escalationLevel: 0, overdue: false }, 'projected, on time so far')
+  const urgent = await accepted(
+    'urgent report',
+    201,
+    as(tokens.resident).POST('/v1/cases', {
+      body: {
+        kind: 'repair',
+        category: 'plumbing',
+        title: 'Water pouring through the ceiling',
+        description: 'Bathroom ceiling of 201 is leaking from the flat above',
+        channel: 'hotline',
+        priority: 'urgent',
+        location: { building: 'B3', unit: '201' },
+      },
+    }),
+  )
+  const breachedCaseId = urgent.id
+  const listed = await as(tokens.staff).GET('/v1/cases/{id}', { params: { path: { id: breachedCaseId }, query: { waitFor: urgent.position } } })
+  t.match(listed.data, { status: 'reported', escalationLevel: 0, overdue: false }, 'projected, on time so far')
   clock.advance(20 * 60_000)
   const deadline = Date.now() + (options.slaTimeoutMs ?? 20_000)
-  let entries: TimelineView['entries'] = []
+  let entries: Array<{ type: string; position: string; at: string; actor: { id: string } }> = []
   for (;;) {
-    const timeline = await client.request('GET', `/v1/cases/${breachedCaseId}/timeline`, { token: tokens.staff })
-    entries = (timeline.body as TimelineView | undefined)?.entries ?? []
+    const timeline = await as(tokens.staff).GET('/v1/cases/{id}/timeline', { params: { path: { id: breachedCaseId } } })
+    entries = timeline.data?.entries ?? []
     if (entries.some((e) => e.type === 'CaseEscalated') || Date.now() > deadline) break
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -235,6 +234,13 @@ export async function runClosedLoop(t: Test, client: HttpClient, options: Closed
   for (const entry of entries) if (BigInt(entry.position) > position) position = BigInt(entry.position)
 
   return { tokens, caseId, breachedCaseId, position: position.toString(), resolvedAsOf }
+}
+
+/** What the loop reads of a command's answer (the generated client's result, narrowed to what it checks). */
+interface CommandResult {
+  data?: { id: string; revision: string; position: string }
+  error?: Problem
+  response: Response
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -250,52 +256,60 @@ export type Answers = Record<string, { status: number; body: unknown }>
 export async function readEverything(t: Test, client: HttpClient, loop: ClosedLoop): Promise<Answers> {
   const { tokens, caseId, breachedCaseId, position } = loop
   const answers: Answers = {}
-  const get = async <Body = unknown>(name: string, path: string, token: string): Promise<Body> => {
-    const sep = path.includes('?') ? '&' : '?'
-    const res = await client.request('GET', `${path}${sep}waitFor=${position}`, { token })
-    t.equal(res.status, name.endsWith('forbidden') ? 403 : name.endsWith('hidden') ? 404 : 200, `${name}: status`)
-    t.notOk(res.headers['x-projection-stale'], `${name}: the read models had reached the loop`)
-    if (!name.endsWith('forbidden') && !name.endsWith('hidden')) t.match(res.headers['x-projection-position'], /^\d+$/)
-    answers[name] = { status: res.status, body: res.body }
-    return res.body as Body
+  const as = (token: string) => client.as(token)
+  const waitFor = position
+  /** One query's answer, its status and headers checked; every query reads at the loop's position. */
+  const read = async <Data>(name: string, call: Promise<{ data?: Data; error?: Problem; response: Response }>): Promise<Data> => {
+    const { data, error, response } = await call
+    const expected = name.endsWith('forbidden') ? 403 : name.endsWith('hidden') ? 404 : 200
+    t.equal(response.status, expected, `${name}: status`)
+    t.notOk(response.headers.get('x-projection-stale'), `${name}: the read models had reached the loop`)
+    if (expected === 200) t.match(response.headers.get('x-projection-position'), /^\d+$/)
+    else t.equal(error?.status, expected, `${name}: a problem of that status`)
+    answers[name] = { status: response.status, body: data ?? error }
+    return data as Data
   }
+  const path = { id: caseId }
 
   // GET /v1/cases — filters, and who sees what.
-  const closed = await get<{ cases: CaseView[] }>('list closed', '/v1/cases?status=closed&category=lift&building=B3', tokens.staff)
+  const list = (token: string, query: Record<string, string> = {}) => as(token).GET('/v1/cases', { params: { query: { ...query, waitFor } } })
+  const closed = await read('list closed', list(tokens.staff, { status: 'closed', category: 'lift', building: 'B3' }))
   t.same(closed.cases.map((c) => c.id), [caseId], 'the closed lift case, filtered by status, category and building')
   t.match(closed.cases[0], { status: 'closed', priority: 'high', assigneeId: TECHNICIAN_ID, rating: 5, reviewed: true, escalationLevel: 0 })
-  const overdue = await get<{ cases: CaseView[] }>('list overdue', '/v1/cases?overdue=true', tokens.staff)
+  const overdue = await read('list overdue', as(tokens.staff).GET('/v1/cases', { params: { query: { overdue: 'true', waitFor } } }))
   t.same(overdue.cases.map((c) => c.id), [breachedCaseId], 'overdue: the unanswered urgent case only')
   t.match(overdue.cases[0], { escalationLevel: 1, overdue: true })
-  const byAssignee = await get<{ cases: CaseView[] }>('list by assignee', `/v1/cases?assigneeId=${TECHNICIAN_ID}`, tokens.technician)
+  const byAssignee = await read('list by assignee', list(tokens.technician, { assigneeId: TECHNICIAN_ID }))
   t.same(byAssignee.cases.map((c) => c.id), [caseId], 'the technician sees the case assigned to them')
-  const own = await get<{ cases: CaseView[] }>('list as resident', '/v1/cases', tokens.resident)
+  const own = await read('list as resident', list(tokens.resident))
   t.same(own.cases.map((c) => c.id).sort(), [caseId, breachedCaseId].sort(), 'a resident lists their own cases')
-  const others = await get<{ cases: CaseView[] }>('list as another resident', '/v1/cases', tokens.otherResident)
-  t.same(others.cases, [], "and another resident none of them")
-  await get('list as committee forbidden', '/v1/cases', tokens.committee)
+  const others = await read('list as another resident', list(tokens.otherResident))
+  t.same(others.cases, [], 'and another resident none of them')
+  await read('list as committee forbidden', list(tokens.committee))
 
   // GET /v1/cases/:id
-  const detail = await get<CaseView>('case', `/v1/cases/${caseId}`, tokens.staff)
+  const caseAs = (token: string) => as(token).GET('/v1/cases/{id}', { params: { path, query: { waitFor } } })
+  const detail = await read('case', caseAs(tokens.staff))
   t.match(detail, {
     id: caseId, status: 'closed', revision: '8', resolution: 'Door sensor replaced and tested',
     followUp: { rating: 5, method: 'phone' }, review: { rootCause: 'Worn sensor', typical: false }, noteCount: 2,
   })
   // The contact is opened at query time for those who call back (DESIGN §7); the read model holds its envelope.
   t.same(detail.reporter, { name: '王女士', phone: '138 0000 0000', subjectId: 'resident-closed-loop' }, 'staff see whom to call')
-  const audited = await get<CaseView>('case as auditor', `/v1/cases/${caseId}`, tokens.auditor)
+  const audited = await read('case as auditor', caseAs(tokens.auditor))
   t.same(audited.reporter, { subjectId: 'resident-closed-loop', sealed: true }, 'an auditor sees whose contact it is, not the contact')
-  t.notMatch(JSON.stringify(audited), /王女士|138 0000/, 'no personal data in the auditor\'s answer')
-  const residentDetail = await get<CaseView>('case as resident', `/v1/cases/${caseId}`, tokens.resident)
+  t.notMatch(JSON.stringify(audited), /王女士|138 0000/, "no personal data in the auditor's answer")
+  const residentDetail = await read('case as resident', caseAs(tokens.resident))
   t.equal(residentDetail.review, undefined, 'a resident does not see the review findings')
-  await get('case as another resident hidden', `/v1/cases/${caseId}`, tokens.otherResident)
+  await read('case as another resident hidden', caseAs(tokens.otherResident))
 
   // GET /v1/cases/:id/timeline
   const loopTypes = ['CaseReported', 'CaseAcknowledged', 'CaseAssigned', 'CaseNoteAdded', 'CaseNoteAdded', 'CaseResolved', 'CaseFollowedUp', 'CaseReviewed', 'CaseClosed']
-  const timeline = await get<TimelineView>('timeline', `/v1/cases/${caseId}/timeline`, tokens.staff)
+  const timelineAs = (token: string) => as(token).GET('/v1/cases/{id}/timeline', { params: { path, query: { waitFor } } })
+  const timeline = await read('timeline', timelineAs(tokens.staff))
   t.same(timeline.entries.map((e) => e.type), loopTypes, 'one entry per event, in order')
   t.same(timeline.entries.map((e) => e.revision), loopTypes.map((_, i) => String(i)))
-  const publicTimeline = await get<TimelineView>('timeline as resident', `/v1/cases/${caseId}/timeline`, tokens.resident)
+  const publicTimeline = await read('timeline as resident', timelineAs(tokens.resident))
   t.same(
     publicTimeline.entries.map((e) => e.type),
     loopTypes.filter((_, i) => i !== 4 && i !== 7),
@@ -304,28 +318,32 @@ export async function readEverything(t: Test, client: HttpClient, loop: ClosedLo
   t.ok(publicTimeline.entries.every((e) => e.visibility === 'public'))
 
   // GET /v1/cases/:id/history — folded from the event store.
-  const afterAssign = await get('history at revision 2', `/v1/cases/${caseId}/history?revision=2`, tokens.auditor)
+  const history = (query: { revision?: string; asOf?: string }) =>
+    as(tokens.auditor).GET('/v1/cases/{id}/history', { params: { path, query: { ...query, waitFor } } })
+  const afterAssign = await read('history at revision 2', history({ revision: '2' }))
   t.match(afterAssign, { revision: '2', state: { status: 'in_progress', assigneeId: TECHNICIAN_ID } })
-  const asOf = await get('history as of the resolution', `/v1/cases/${caseId}/history?asOf=${encodeURIComponent(loop.resolvedAsOf)}`, tokens.auditor)
+  const asOf = await read('history as of the resolution', history({ asOf: loop.resolvedAsOf }))
   t.match(asOf, { revision: '5', asOf: loop.resolvedAsOf, state: { status: 'resolved' } })
 
   // GET /v1/cases/:id/events — the raw log, hash-chained.
-  const { events } = await get<RawEventsView>('events', `/v1/cases/${caseId}/events`, tokens.auditor)
+  const eventsAs = (token: string) => as(token).GET('/v1/cases/{id}/events', { params: { path, query: { waitFor } } })
+  const { events } = await read('events', eventsAs(tokens.auditor))
   t.same(events.map((e) => e.type), loopTypes)
+  const chain = events.map((e) => e.metadata as { prevHash: string; hash: string })
   t.ok(
-    events.every((e, i) => e.revision === String(i) && /^\d+$/.test(e.position) && (i === 0 || e.metadata.prevHash === events[i - 1]!.metadata.hash)),
+    events.every((e, i) => e.revision === String(i) && /^\d+$/.test(e.position) && (i === 0 || chain[i]!.prevHash === chain[i - 1]!.hash)),
     'revisions and positions as decimal strings, each event chained to the one before',
   )
-  await get('events as staff forbidden', `/v1/cases/${caseId}/events`, tokens.staff)
+  await read('events as staff forbidden', eventsAs(tokens.staff))
 
   // GET /v1/sla/overdue — at the moved clock.
-  const sla = await get<OverdueView>('sla overdue', '/v1/sla/overdue', tokens.staff)
+  const sla = await read('sla overdue', as(tokens.staff).GET('/v1/sla/overdue', { params: { query: { waitFor } } }))
   t.same(sla.cases.map((c) => c.caseId), [breachedCaseId])
   t.match(sla.cases[0], { escalationLevel: 1, clocks: { response: { overdue: true, overdueRecorded: true } } })
   t.ok((sla.cases[0]?.clocks.response.remainingMinutes ?? 0) <= -4, 'minutes past the response target')
 
   // GET /v1/metrics/cases — figures, no personal data: committee members may read them.
-  const figures = await get<FiguresView>('metrics by category', '/v1/metrics/cases?groupBy=category', tokens.committee)
+  const figures = await read('metrics by category', as(tokens.committee).GET('/v1/metrics/cases', { params: { query: { groupBy: 'category', waitFor } } }))
   const lift = figures.groups.find((g) => g.category === 'lift')
   const plumbing = figures.groups.find((g) => g.category === 'plumbing')
   t.match(lift, { cases: 1, byStatus: { closed: 1 }, byKind: { repair: 1 }, averageSatisfaction: 5, reopenRate: 0, firstTimeFixRate: 1, slaTargetsMet: 1 })

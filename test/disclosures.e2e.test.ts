@@ -10,10 +10,13 @@ import { startProjector } from '@pc/projector'
 import { loadConfig, openRuntime, signToken, type Role } from '@pc/platform'
 import { testDatabase } from '@pc/postgres/testing'
 import { ProjectionRunner, createReadModelDatabase, waitForProjections } from '@pc/read-models'
+import { createPropertyCasesClient } from '@pc/client'
+import { injectFetch } from './support/inject-fetch.js'
 
 /**
  * Disclosures end to end over HTTP (issue 6): both APIs and the projector (read models and the objection → case
- * reactor) on one real PostgreSQL, as `pnpm start` runs them. The content hashes are recomputed here with this
+ * reactor) on one real PostgreSQL, as `pnpm start` runs them, spoken to through the typed client generated from the
+ * OpenAPI document (`@pc/client`). The content hashes are recomputed here with this
  * file's own RFC 8785 canonicalisation and node's SHA-256 — nothing of `@pc/ledger` — from the bytes the query API
  * answered.
  */
@@ -65,53 +68,65 @@ async function setup(t: Test) {
     committee: () => token('committee-2', ['committee']),
     auditor: () => token('auditor-1', ['auditor']),
   }
-  const post = async (url: string, auth: Promise<string>, payload: unknown) =>
-    commands.inject({ method: 'POST', url, headers: { authorization: `Bearer ${await auth}` }, payload: payload as object })
-  const get = async (url: string, auth: Promise<string>) =>
-    queries.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await auth}` } })
-  return { runtime, projector, as, post, get }
+  // Commands to the command API, queries to the query API, as a load balancer in front of both would route them.
+  const toCommands = injectFetch(commands)
+  const toQueries = injectFetch(queries)
+  const fetch = (request: Request) => (request.method === 'GET' ? toQueries : toCommands)(request)
+  const client = async (auth: Promise<string>) => createPropertyCasesClient({ baseUrl: 'http://stack.test', token: await auth, fetch })
+  return { runtime, projector, as, client }
 }
 
 t.test('draft → revise → publish → comment → objection (one case) → correction → committee review → retract', async (t) => {
-  const { runtime, projector, as, post, get } = await setup(t)
+  const { runtime, projector, as, client } = await setup(t)
+  const manager = await client(as.manager())
+  const resident = await client(as.resident())
+  const committee = await client(as.committee())
+  const auditor = await client(as.auditor())
   const statement = {
-    kind: 'public_revenue',
+    kind: 'public_revenue' as const,
     title: '2026 年第一季度公共收益',
     body: 'Income from common parts, first quarter.',
     period: { from: '2026-01-01', to: '2026-03-31' },
     lineItems: [
-      { category: '广告', description: 'Lift advertising', amountFen: 1_250_000, direction: 'income' },
-      { category: 'parking', description: 'Visitor parking', amountFen: 10_000_000_000_000, direction: 'income' },
-      { category: 'fees', description: 'Collection agent’s fee', amountFen: 99_999, direction: 'expense' },
+      { category: '广告', description: 'Lift advertising', amountFen: 1_250_000, direction: 'income' as const },
+      { category: 'parking', description: 'Visitor parking', amountFen: 10_000_000_000_000, direction: 'income' as const },
+      { category: 'fees', description: 'Collection agent’s fee', amountFen: 99_999, direction: 'expense' as const },
     ],
     attachments: [{ name: 'bank-statement.pdf', sha256: 'ab'.repeat(32), sizeBytes: 48_213 }],
   }
 
-  const drafted = await post('/v1/disclosures', as.manager(), { ...statement, title: 'draft title' })
-  t.equal(drafted.statusCode, 201, drafted.body)
-  const { id } = drafted.json()
-  const revised = await post(`/v1/disclosures/${id}/revise`, as.manager(), statement)
-  t.equal(revised.statusCode, 200, revised.body)
-  t.equal(revised.json().revision, '1')
+  /** A command's answer, its status checked. */
+  const accepted = async <Data>(status: number, call: Promise<{ data?: Data; error?: unknown; response: Response }>): Promise<Data> => {
+    const { data, error, response } = await call
+    t.equal(response.status, status, JSON.stringify(error ?? ''))
+    return data!
+  }
+  const drafted = await accepted(201, manager.POST('/v1/disclosures', { body: { ...statement, title: 'draft title' } }))
+  const { id } = drafted
+  const path = { path: { id } }
+  const revised = await accepted(200, manager.POST('/v1/disclosures/{id}/revise', { params: path, body: statement }))
+  t.equal(revised.revision, '1')
 
   // A draft is the managers' alone.
-  t.equal((await get(`/v1/disclosures/${id}?waitFor=${revised.json().position}`, as.resident())).statusCode, 404)
-  const draftView = await get(`/v1/disclosures/${id}`, as.manager())
-  t.match(draftView.json(), { status: 'draft', title: statement.title, version: null, draft: { title: statement.title } })
+  const hidden = await resident.GET('/v1/disclosures/{id}', { params: { ...path, query: { waitFor: revised.position } } })
+  t.equal(hidden.response.status, 404)
+  t.equal(hidden.error?.code, 'NOT_FOUND')
+  const draftView = await manager.GET('/v1/disclosures/{id}', { params: path })
+  t.match(draftView.data, { status: 'draft', title: statement.title, version: null, draft: { title: statement.title } })
+  t.equal(draftView.response.headers.get('etag'), '"1"', 'the revision to send as If-Match')
 
-  const published = await post(`/v1/disclosures/${id}/publish`, as.manager(), {})
-  t.equal(published.statusCode, 200, published.body)
-
-  const comment = await post(`/v1/disclosures/${id}/comments`, as.resident(), { body: 'Why is parking so high?' })
-  t.equal(comment.statusCode, 200, comment.body)
-  const objection = await post(`/v1/disclosures/${id}/objections`, as.resident(), { reason: 'Parking income looks wrong by a factor of a million' })
-  t.equal(objection.statusCode, 200, objection.body)
+  await accepted(200, manager.POST('/v1/disclosures/{id}/publish', { params: path, body: {} }))
+  await accepted(200, resident.POST('/v1/disclosures/{id}/comments', { params: path, body: { body: 'Why is parking so high?' } }))
+  const objection = await accepted(
+    200,
+    resident.POST('/v1/disclosures/{id}/objections', { params: path, body: { reason: 'Parking income looks wrong by a factor of a million' } }),
+  )
 
   // The objection opens one complaint case, linked to the disclosure.
-  const afterObjection = await get(`/v1/disclosures/${id}?waitFor=${objection.json().position}`, as.committee())
-  t.equal(afterObjection.statusCode, 200)
-  t.match(afterObjection.json(), { status: 'published', version: 1, commentCount: 1, objectionCount: 1 })
-  const [{ caseId }] = afterObjection.json().objections
+  const afterObjection = await committee.GET('/v1/disclosures/{id}', { params: { ...path, query: { waitFor: objection.position } } })
+  t.equal(afterObjection.response.status, 200)
+  t.match(afterObjection.data, { status: 'published', version: 1, commentCount: 1, objectionCount: 1 })
+  const caseId = afterObjection.data!.objections[0]!.caseId
   const caseEvents = async () => {
     const events = []
     for await (const event of runtime.eventStore.readStream(`case-${caseId}`)) events.push(event)
@@ -132,7 +147,7 @@ t.test('draft → revise → publish → comment → objection (one case) → co
     leasePollMs: 50,
   })
   again.start()
-  t.ok(await waitForProjections(db, runtime.eventStore, [OBJECTION_CASE_REACTOR], BigInt(objection.json().position), { timeoutMs: 15_000 }))
+  t.ok(await waitForProjections(db, runtime.eventStore, [OBJECTION_CASE_REACTOR], BigInt(objection.position), { timeoutMs: 15_000 }))
   await again.stop()
   const reported = await caseEvents()
   t.same(reported.map((e) => e.type), ['CaseReported'], 'one case, reported once, after the reactor ran twice')
@@ -151,21 +166,21 @@ t.test('draft → revise → publish → comment → objection (one case) → co
 
   const correctedContent = {
     ...statement,
-    lineItems: [statement.lineItems[0], { ...statement.lineItems[1], amountFen: 10_000_000 }, statement.lineItems[2]],
+    lineItems: statement.lineItems.map((item, i) => (i === 1 ? { ...item, amountFen: 10_000_000 } : item)),
   }
-  const corrected = await post(`/v1/disclosures/${id}/corrections`, as.manager(), {
-    content: correctedContent,
-    reason: 'Parking income was entered in fen × 10^6',
-  })
-  t.equal(corrected.statusCode, 200, corrected.body)
-  const review = await post(`/v1/disclosures/${id}/committee-review`, as.committee(), { decision: 'acknowledged', note: 'Checked against the bank statement' })
-  t.equal(review.statusCode, 200, review.body)
-  const retracted = await post(`/v1/disclosures/${id}/retract`, as.manager(), { reason: 'Superseded by the audited statement' })
-  t.equal(retracted.statusCode, 200, retracted.body)
+  await accepted(
+    200,
+    manager.POST('/v1/disclosures/{id}/corrections', { params: path, body: { content: correctedContent, reason: 'Parking income was entered in fen × 10^6' } }),
+  )
+  await accepted(
+    200,
+    committee.POST('/v1/disclosures/{id}/committee-review', { params: path, body: { decision: 'acknowledged', note: 'Checked against the bank statement' } }),
+  )
+  const retracted = await accepted(200, manager.POST('/v1/disclosures/{id}/retract', { params: path, body: { reason: 'Superseded by the audited statement' } }))
 
-  const detail = await get(`/v1/disclosures/${id}?waitFor=${retracted.json().position}`, as.resident())
-  t.equal(detail.statusCode, 200)
-  const d = detail.json()
+  const detail = await resident.GET('/v1/disclosures/{id}', { params: { ...path, query: { waitFor: retracted.position } } })
+  t.equal(detail.response.status, 200)
+  const d = detail.data!
   t.match(d, {
     status: 'retracted',
     version: 2,
@@ -175,15 +190,19 @@ t.test('draft → revise → publish → comment → objection (one case) → co
     reviews: [{ reviewerId: 'committee-2', decision: 'acknowledged', version: 2 }],
   })
   t.equal(d.versions.length, 2)
-  t.equal(d.versions[1].reason, 'Parking income was entered in fen × 10^6')
+  t.equal(d.versions[1]!.reason, 'Parking income was entered in fen × 10^6')
 
-  // Both versions stay readable; each hash recomputes from the returned content, independently.
-  const v1 = await get(`/v1/disclosures/${id}/versions/1`, as.resident())
-  const v2 = await get(`/v1/disclosures/${id}/versions/2`, as.resident())
-  t.equal(v1.statusCode, 200)
-  t.equal(v2.statusCode, 200)
-  const one = JSON.parse(v1.body)
-  const two = JSON.parse(v2.body)
+  // Both versions stay readable; each hash recomputes from the returned bytes, independently.
+  // `parseAs: 'text'`: the bytes as sent (openapi-fetch still types the body as the JSON it would have parsed).
+  const version = async (v: number) => {
+    const { data, response } = await resident.GET('/v1/disclosures/{id}/versions/{v}', { params: { path: { id, v } }, parseAs: 'text' })
+    t.equal(response.status, 200, `version ${v}`)
+    return data as unknown as string
+  }
+  const v1 = await version(1)
+  const v2 = await version(2)
+  const one = JSON.parse(v1)
+  const two = JSON.parse(v2)
   t.equal(sha256(jcs(one.content)), one.contentHash, 'version 1 hash recomputes')
   t.equal(sha256(jcs(two.content)), two.contentHash, 'version 2 hash recomputes')
   t.not(one.contentHash, two.contentHash)
@@ -191,31 +210,31 @@ t.test('draft → revise → publish → comment → objection (one case) → co
   t.equal(two.reason, 'Parking income was entered in fen × 10^6')
   t.notOk('reason' in one, 'version 1 has no reason')
   t.equal(one.retracted, true)
-  t.equal(d.reviews[0].contentHash, two.contentHash, 'the review names the version it reviewed by hash')
-  t.same(d.versions.map((v: { contentHash: string }) => v.contentHash), [one.contentHash, two.contentHash])
+  t.equal(d.reviews[0]!.contentHash, two.contentHash, 'the review names the version it reviewed by hash')
+  t.same(d.versions.map((v) => v.contentHash), [one.contentHash, two.contentHash])
 
   // Money: integer fen, exact at 10^13, totals computed by the system.
   t.equal(one.content.lineItems[1].amountFen, 10_000_000_000_000)
   t.same(one.content.totals, { incomeFen: 10_000_001_250_000, expenseFen: 99_999, netFen: 10_000_001_150_001 })
   t.same(two.content.totals, { incomeFen: 11_250_000, expenseFen: 99_999, netFen: 11_150_001 })
-  t.match(v1.body, /"amountFen":10000000000000[,}]/, 'written as a plain JSON integer')
+  t.match(v1, /"amountFen":10000000000000[,}]/, 'written as a plain JSON integer')
 
   // Comments, the raw events (auditor) and the case through the case queries.
-  const comments = await get(`/v1/disclosures/${id}/comments`, as.resident())
-  t.match(comments.json(), { items: [{ commentId: 'comment-1', authorId: 'resident-7', body: 'Why is parking so high?', version: 1 }] })
-  const events = await get(`/v1/disclosures/${id}/events`, as.auditor())
-  t.equal(events.statusCode, 200)
+  const comments = await resident.GET('/v1/disclosures/{id}/comments', { params: path })
+  t.match(comments.data, { items: [{ commentId: 'comment-1', authorId: 'resident-7', body: 'Why is parking so high?', version: 1 }] })
+  const events = await auditor.GET('/v1/disclosures/{id}/events', { params: path })
+  t.equal(events.response.status, 200)
   t.same(
-    events.json().events.map((e: { type: string }) => e.type),
+    events.data!.events.map((e) => e.type),
     ['DisclosureDrafted', 'DisclosureRevised', 'DisclosurePublished', 'DisclosureCommented', 'DisclosureObjected', 'DisclosureCorrected', 'CommitteeReviewRecorded', 'DisclosureRetracted'],
   )
-  t.equal(events.json().events[2].data.contentHash, one.contentHash, 'the stored event holds the hash the API answers')
-  const listed = await get(`/v1/disclosures?kind=public_revenue`, as.resident())
-  t.same(listed.json().items.map((i: { id: string }) => i.id), [id])
+  t.equal(events.data!.events[2]!.data.contentHash, one.contentHash, 'the stored event holds the hash the API answers')
+  const listed = await resident.GET('/v1/disclosures', { params: { query: { kind: 'public_revenue' } } })
+  t.same(listed.data!.items.map((i) => i.id), [id])
 
-  const theCase = await get(`/v1/cases/${caseId}`, as.manager())
-  t.equal(theCase.statusCode, 200, theCase.body)
-  t.match(theCase.json(), { id: caseId, category: 'disclosure', kind: 'complaint', reporterId: 'resident-7' })
+  const theCase = await manager.GET('/v1/cases/{id}', { params: { path: { id: caseId } } })
+  t.equal(theCase.response.status, 200, JSON.stringify(theCase.error ?? ''))
+  t.match(theCase.data, { id: caseId, category: 'disclosure', kind: 'complaint', reporterId: 'resident-7' })
   t.same((await caseEvents()).map((e) => e.type), ['CaseReported'], 'still one report after the projector restarted')
 })
 

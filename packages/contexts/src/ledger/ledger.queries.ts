@@ -1,3 +1,4 @@
+import { problemResponses } from '@pc/contracts'
 import { requireRoles } from '@pc/platform'
 import {
   ConsistencyProofQuery,
@@ -52,7 +53,8 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
         operationId: 'getLedgerHead',
         summary: 'The latest signed tree head',
         querystring: WaitForQuery,
-        response: { 200: SignedTreeHeadResponse },
+        // 404 until the ledger has signed its first head.
+        response: { 200: SignedTreeHeadResponse, ...problemResponses([404]) },
       },
     },
     async (request, reply) => {
@@ -70,7 +72,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
         operationId: 'getLedgerPublicKey',
         summary: 'The Ed25519 public key (SPKI PEM) that verifies tree heads',
         querystring: PublicKeyQuery.extend(WaitForQuery.shape),
-        response: { 200: PublicKeyResponse },
+        response: { 200: PublicKeyResponse, ...problemResponses([404]) },
       },
     },
     async (request, reply) => {
@@ -107,7 +109,8 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
         operationId: 'getInclusionProof',
         summary: 'RFC 6962 inclusion proof of an event in the tree of treeSize leaves (default: the latest signed head)',
         querystring: InclusionProofQuery.extend(WaitForQuery.shape),
-        response: { 200: InclusionProofResponse },
+        // 404: the event is not a leaf (yet); 422: a tree size beyond the tree.
+        response: { 200: InclusionProofResponse, ...problemResponses([404, 422]) },
       },
     },
     async (request, reply) => {
@@ -126,7 +129,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
         operationId: 'getConsistencyProof',
         summary: 'RFC 6962 consistency proof: the tree of `to` leaves extends the tree of `from` leaves',
         querystring: ConsistencyProofQuery.extend(WaitForQuery.shape),
-        response: { 200: ConsistencyProofResponse },
+        response: { 200: ConsistencyProofResponse, ...problemResponses([422]) },
       },
     },
     async (request, reply) => {

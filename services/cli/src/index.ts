@@ -1,2 +1,2 @@
 export { COMMANDS, runCli, type CliCommand, type CliIo, type CommandEntry } from './cli.js'
-export { buildStack, type StackOptions } from './commands/start.command.js'
+export { buildApi, buildStack, type StackOptions } from './commands/start.command.js'

@@ -146,6 +146,10 @@ function fastifyProblem(error: unknown): Problem | undefined {
       return problem('PAYLOAD_TOO_LARGE', { detail: 'the request body is larger than this server accepts' })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return unsupportedMediaType('must be application/json')
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem('VALIDATION_FAILED', { detail: 'a path parameter is too long', errors: [{ path: 'params', message: 'is longer than 100 characters' }] })
+    case 'FST_ERR_BAD_URL':
+      return problem('VALIDATION_FAILED', { detail: 'the URL is not valid', errors: [{ path: 'url', message: 'is not a valid URL (a malformed percent-encoding?)' }] })
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

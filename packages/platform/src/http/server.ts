@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js'
 import type { Runtime } from '../runtime.js'
 import authPlugin from './auth.plugin.js'
 import docsPlugin from './docs.plugin.js'
-import errorsPlugin from './errors.plugin.js'
+import errorsPlugin, { sendProblem } from './errors.plugin.js'
 import healthPlugin from './health.plugin.js'
 import mediaTypePlugin from './media-type.plugin.js'
 import metricsPlugin from './metrics.plugin.js'
@@ -46,6 +46,9 @@ export async function createHttpServer(config: Config, runtime: Runtime): Promis
     requestIdHeader: false,
     genReqId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // What the router refuses before any route runs (a malformed URL, a path parameter over its length) is
+    // answered like every other error: problem+json, never Fastify's own body.
+    frameworkErrors: (error, request, reply) => void sendProblem(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -1,3 +1,4 @@
+import { ProblemError } from '@pc/contracts'
 import type { Decider } from '@pc/domain'
 import { ZERO_HASH, sealEvents } from '@pc/ledger'
 import { WrongExpectedRevisionError } from './errors.js'
@@ -21,6 +22,20 @@ export async function foldStream<State, Event>(
 }
 
 /**
+ * A stale `If-Match` is answered 409 — unless the caller may not act on this stream at all: access is decided
+ * first, so a resident probing another resident's case with revisions learns nothing from which one is not 409.
+ * (`decide` is pure: calling it on the current state only to hear its access verdict has no effect.)
+ */
+function refuseStale(decide: () => unknown, stale: WrongExpectedRevisionError): never {
+  try {
+    decide()
+  } catch (error) {
+    if (error instanceof ProblemError && (error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND')) throw error
+  }
+  throw stale
+}
+
+/**
  * The one generic command handler (the decider pattern): read the stream, fold `evolve`, `decide`, seal the new
  * events onto the stream's hash chain, append them expecting the revision decided on. Every command of every
  * context goes through here, the HTTP routes, the reactors and the SLA worker alike.
@@ -39,10 +54,9 @@ export async function handleCommand<Command, Event, State, Context>(
   for (let known = options.head; ; known = undefined) {
     const head = known ?? (await foldStream(store, decider, codec, streamId))
     const revision = head.revision ?? 'no_stream'
-    if (expectedRevision !== undefined && expectedRevision !== revision) {
-      throw new WrongExpectedRevisionError(streamId, expectedRevision, revision)
-    }
-    const decided = decider.decide(command, head.state, options.context(head.state))
+    const decide = () => decider.decide(command, head.state, options.context(head.state))
+    const stale = expectedRevision !== undefined && expectedRevision !== revision
+    const decided = stale ? refuseStale(decide, new WrongExpectedRevisionError(streamId, expectedRevision, revision)) : decide()
     if (decided.length === 0) return { ...head, streamId, revision: head.revision ?? -1n, position: head.position ?? -1n, appended: 0 }
     const unsealed = decided.map((event, i) => ({ eventId: options.eventIds(i), ...codec.toStored(event), metadata: { ...options.metadata } }))
     const sealed = sealEvents(streamId, head.revision === null ? 0n : head.revision + 1n, head.lastHash, unsealed) as NewEvent[]

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { verifyChain } from '@pc/ledger'
 import t from 'tap'
-import { RuleViolationError } from '@pc/contracts'
+import { NotFoundError, RuleViolationError } from '@pc/contracts'
 import type { Decider } from '@pc/domain'
 import { handleCommand } from '../src/command-handler.js'
 import { WrongExpectedRevisionError } from '../src/errors.js'
@@ -64,6 +64,32 @@ t.test('handleCommand: read, fold, decide, append on the hash chain', async (t) 
   t.equal(reads(), 2, 'every command reads the stream')
   t.ok(verifyChain(await eventsOf(store, 'c-1')).ok, 'prevHash links every event to the one before')
   await t.rejects(handleCommand(store, counter, 'c-1', { type: 'take', by: 5 }, options()), RuleViolationError)
+})
+
+t.test('a stale If-Match is 409, unless the caller may not act on the stream: access is answered first', async (t) => {
+  const store = createMemoryEventStore()
+  // Only actor "owner" may act on the stream; the decider says so with NotFoundError, as for a resident's case.
+  const guarded: Decider<Command & { actor?: string }, Event, number, null> = {
+    ...counter,
+    decide(command, state, context) {
+      if (command.actor !== 'owner') throw new NotFoundError('no such counter')
+      return counter.decide(command, state, context)
+    },
+  }
+  await handleCommand(store, guarded, 'c-1', { type: 'add', by: 1, actor: 'owner' }, options())
+  await handleCommand(store, guarded, 'c-1', { type: 'add', by: 1, actor: 'owner' }, options())
+  for (const probe of [0n, 1n, 7n]) {
+    await t.rejects(
+      handleCommand(store, guarded, 'c-1', { type: 'add', by: 1, actor: 'stranger' }, { ...options(), expectedRevision: probe }),
+      NotFoundError,
+      `a stranger probing revision ${probe} learns nothing: 404 whether or not it is the stream's revision`,
+    )
+  }
+  await t.rejects(
+    handleCommand(store, guarded, 'c-1', { type: 'take', by: 5, actor: 'owner' }, { ...options(), expectedRevision: 0n }),
+    WrongExpectedRevisionError,
+    'the owner with a stale revision: 409, before the rules are asked (NOT_ENOUGH would be the current answer)',
+  )
 })
 
 t.test('handleCached: a stream this process folded costs no read, and the chain still links', async (t) => {

@@ -1166,6 +1166,8 @@ export interface paths {
         /**
          * Every public key that signs or signed tree heads, with its validity period (old heads verify with old keys)
          * @description A query, answered from the read models (or the event store, for history and raw events). Pass a position a command answered with as `waitFor` to read your own write; `X-Projection-Position` says how far the answer goes.
+         *
+         *     Roles: committee, auditor, manager; any other role is answered 403 `FORBIDDEN` before the request is validated.
          */
         get: operations["listLedgerKeys"];
         put?: never;
@@ -5561,6 +5563,7 @@ export interface operations {
             };
             400: components["responses"]["Problem400"];
             401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
             429: components["responses"]["Problem429"];
             503: components["responses"]["Problem503"];
         };

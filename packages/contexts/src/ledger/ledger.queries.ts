@@ -85,7 +85,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<QueryDeps> = async (app, deps) 
   app.get(
     '/ledger/keys',
     {
-      preHandler: readers,
+      preValidation: readers,
       schema: {
         tags,
         operationId: 'listLedgerKeys',

@@ -58,8 +58,20 @@ const assigned = await send('POST', `/v1/cases/${caseId}/assign`, staff, { assig
 const draft = await send('POST', '/v1/disclosures', manager, { kind: 'notice', title: 'Draft notice', body: 'Not yet' })
 const published = await send('POST', '/v1/disclosures', manager, { kind: 'notice', title: 'Water off', body: 'Tuesday 9-12' })
 const publication = await send('POST', `/v1/disclosures/${published.body!.id}/publish`, manager, {})
-const waitFor = [assigned, draft, publication].map((a) => BigInt(String(a.body!.position))).reduce((a, b) => (a > b ? a : b)).toString()
-t.same([reported.status, assigned.status, draft.status, publication.status], [201, 200, 201, 200], 'fixtures made')
+// A dispute in mediation: the reporting resident is a party, the resident next door is not.
+const dispute = await send('POST', '/v1/cases', staff, {
+  kind: 'dispute', category: 'noise', title: 'Music at night', description: 'Loud music after 23:00', channel: 'hotline',
+  location: { building: 'B1', unit: '101' }, reporterId: 'resident-own',
+})
+const disputeId = dispute.body!.id as string
+await send('POST', `/v1/cases/${disputeId}/assign`, staff, { assigneeId: 'staff-1', team: 'community' })
+const mediation = await send('POST', `/v1/cases/${disputeId}/mediation`, manager, {
+  mediatorId: 'mediator-1',
+  parties: [{ partyId: 'resident-own', role: 'complainant' }, { partyId: 'resident-upstairs', role: 'respondent' }],
+  rightsNoticeGiven: true,
+})
+const waitFor = [assigned, draft, publication, mediation].map((a) => BigInt(String(a.body!.position))).reduce((a, b) => (a > b ? a : b)).toString()
+t.same([reported.status, assigned.status, draft.status, publication.status, dispute.status, mediation.status], [201, 200, 201, 200, 201, 200], 'fixtures made')
 
 /** Every operation has its row, and every row its operation. */
 t.test('every operation of the OpenAPI document has a row in the matrix', async (t) => {
@@ -89,7 +101,7 @@ t.test('the role gate: a role the row does not admit gets 403 before its request
   t.comment(`${cells} role cells`)
 })
 
-t.test('the relation cells: own or another resident\'s case, assigned or not, a draft or a published disclosure', async (t) => {
+t.test('the relation cells: own or another resident\'s case, assigned or not, a draft or a published disclosure, party or not', async (t) => {
   const as: Record<Relation, string> = {
     'resident:own': residentOwn,
     'resident:other': residentOther,
@@ -97,6 +109,8 @@ t.test('the relation cells: own or another resident\'s case, assigned or not, a 
     'technician:unassigned': technicianOther,
     'resident:draft': residentOwn,
     'resident:published': residentOwn,
+    'resident:party': residentOwn,
+    'resident:not-party': residentOther,
   }
   const disclosureOf = (relation: Relation) => String((relation === 'resident:draft' ? draft : published).body!.id)
   // A valid body for each command a relation cell sends: only access may decide the answer.
@@ -108,15 +122,23 @@ t.test('the relation cells: own or another resident\'s case, assigned or not, a 
     withdrawCase: { reason: 'Fixed it myself' },
     commentOnDisclosure: { body: 'Which buildings?' },
     objectToDisclosure: { reason: 'The dates are wrong' },
+    // Each resident declines for themselves.
+    recordMediationRefusal: { partyId: 'resident-own', reason: 'I prefer court' },
   }
+  const partyOf: Partial<Record<Relation, string>> = { 'resident:not-party': 'resident-other' }
   let cells = 0
   for (const op of operations) {
     for (const [relation, expected] of Object.entries(MATRIX[op.id]?.relations ?? {}) as Array<[Relation, Expected]>) {
-      const id = relation.startsWith('resident:d') || relation === 'resident:published' ? disclosureOf(relation) : caseId
+      const id =
+        relation === 'resident:draft' || relation === 'resident:published' ? disclosureOf(relation)
+        : relation === 'resident:party' || relation === 'resident:not-party' ? disputeId
+        : caseId
       const url = `${fill(op.path, { id, v: '1' })}${op.method === 'GET' ? `?waitFor=${waitFor}` : ''}`
-      const { status, body } = await send(op.method, url, as[relation], op.method === 'POST' ? bodies[op.id] : undefined)
+      const own = bodies[op.id] as Record<string, unknown> | undefined
+      const body = own && 'partyId' in own && partyOf[relation] ? { ...own, partyId: partyOf[relation] } : own
+      const { status, body: answer } = await send(op.method, url, as[relation], op.method === 'POST' ? body : undefined)
       cells++
-      if (expected === 'ok') t.ok(![400, 401, 403, 404].includes(status), `${op.id}, ${relation}: allowed (${status} ${String(body?.code ?? '')})`)
+      if (expected === 'ok') t.ok(![400, 401, 403, 404].includes(status), `${op.id}, ${relation}: allowed (${status} ${String(answer?.code ?? '')})`)
       else t.equal(status, expected, `${op.id}, ${relation}: ${expected}`)
     }
   }

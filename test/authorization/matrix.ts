@@ -23,6 +23,10 @@ export type Relation =
   | 'resident:draft'
   /** A resident, on a published disclosure. */
   | 'resident:published'
+  /** A resident who is a party to the dispute's mediation. */
+  | 'resident:party'
+  /** A resident who is not. */
+  | 'resident:not-party'
 
 export type Expected = 'ok' | 403 | 404
 
@@ -71,12 +75,12 @@ export const MATRIX: Record<string, Row> = {
 
   // Mediation (调解): the mediator's; parties answer and decline for themselves.
   openMediation: { roles: MEDIATION_SIDE },
-  getMediation: { roles: ['staff', 'manager', 'auditor', 'mediator', 'resident'] },
+  getMediation: { roles: ['staff', 'manager', 'auditor', 'mediator', 'resident'], relations: { 'resident:party': 'ok', 'resident:not-party': 404 } },
   proposeAgreement: { roles: MEDIATION_SIDE },
   respondToAgreement: { roles: [...MEDIATION_SIDE, 'resident'] },
   holdMediationSession: { roles: MEDIATION_SIDE },
   recordPartyStatement: { roles: MEDIATION_SIDE },
-  recordMediationRefusal: { roles: [...MEDIATION_SIDE, 'resident'] },
+  recordMediationRefusal: { roles: [...MEDIATION_SIDE, 'resident'], relations: { 'resident:party': 'ok', 'resident:not-party': 404 } },
   extendMediation: { roles: MEDIATION_SIDE },
   concludeMediation: { roles: MEDIATION_SIDE },
   checkFulfilment: { roles: MEDIATION_SIDE },

@@ -105,7 +105,13 @@ t.test('EventStoreDB outage: 503 while down, then commands and projections resum
 
   // Back, on the same port with the same data: no restart of anything else.
   await standin.start()
-  const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  // The client may still be in its reconnect backoff for a moment: ready once the store answers it again.
+  const readyBy = Date.now() + 10_000
+  let ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  while (ready.statusCode !== 200 && Date.now() < readyBy) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  }
   t.same(ready.json(), { status: 'ready', checks: { database: 'up', eventStore: 'up' } })
   for (let i = 15; i < 25; i++) await reportAndAcknowledge(i)
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { StoreUnavailableError } from '../src/errors.js'
 import { createEsdbEventStore } from '../src/esdb/esdb.adapter.js'
 import type { DeliveredEvent } from '../src/types.js'
-import { collect, esdbTarget, eventually, newEvent, standinOnly, uniqueStream } from './esdb-target.js'
+import { collect, esdbTarget, eventually, newEvent, standinOnly, uniqueStream, untilAnswers } from './esdb-target.js'
 
 // An EventStoreDB outage in the middle of a run, played by stopping the stand-in (every connection dropped, as
 // in a crash) and starting it again on the same port with its data. Commands must fail fast while it is down
@@ -60,7 +60,7 @@ t.test('outage: commands fail fast, the subscription resumes with nothing lost o
   await new Promise((resolve) => setTimeout(resolve, 300)) // let the subscription retry against a closed port
 
   await standin.start()
-  await store.ping()
+  t.ok(await untilAnswers(store), 'EventStoreDB answers again')
   await appendBatch(50)
 
   t.ok(await eventually(() => delivered.length >= appended.length, 10_000), 'the subscription caught up after the outage')
@@ -97,6 +97,8 @@ t.test('outage: a subscription opened while EventStoreDB is down starts once it 
   t.equal(delivered.length, 0)
 
   await standin.restart()
+  // The client may still be backing off from the refused connections: "once it is back" is once it answers.
+  t.ok(await untilAnswers(store), 'EventStoreDB answers again')
   await store.append(stream, [newEvent('After')])
   t.ok(await eventually(() => delivered.length === 2))
   await subscription.close()

@@ -58,6 +58,24 @@ export async function eventually(check: () => boolean, ms = 5_000): Promise<bool
   return check()
 }
 
+/**
+ * Polls `ping` until the store answers (at most `ms`). After the server comes back the client may still be in its
+ * reconnect backoff, and its first call fail fast with UNAVAILABLE; a test that means "once it is back" waits for
+ * this condition, not for the server process alone.
+ */
+export async function untilAnswers(store: { ping(): Promise<void> }, ms = 10_000): Promise<boolean> {
+  const until = Date.now() + ms
+  for (;;) {
+    try {
+      await store.ping()
+      return true
+    } catch (error) {
+      if (Date.now() >= until) throw error
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+}
+
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = []
   for await (const item of iterable) items.push(item)

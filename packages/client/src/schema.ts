@@ -1252,57 +1252,6 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description The latest signed tree head of the ledger. */
-        SignedTreeHead: {
-            /**
-             * @description The signed format; absent on version 1 heads (signed before the origin was bound)
-             * @constant
-             */
-            version?: 2;
-            /** @description The log's identity (LEDGER_ORIGIN), covered by the signature; version 2 only */
-            origin?: string;
-            treeSize: string;
-            rootHash: string;
-            /** Format: date-time */
-            timestamp: string;
-            signature: string;
-            keyId: string;
-        };
-        /** @description The Ed25519 public key (SPKI PEM) that verifies tree heads. */
-        LedgerPublicKey: {
-            keyId: string;
-            /** Format: starts_with */
-            publicKeyPem: string;
-        };
-        /** @description A public key that signs or signed tree heads, with its validity period. */
-        LedgerKey: {
-            keyId: string;
-            /** Format: starts_with */
-            publicKeyPem: string;
-            /**
-             * Format: date-time
-             * @description When it became the current signing key
-             */
-            validFrom: string;
-            /** @description When it was retired (cli rotate-signing-key); null for the current key. Its heads are dated no later */
-            validUntil: string | null;
-        };
-        LedgerKeys: {
-            /** @description Every key the ledger has had, oldest first */
-            keys: components["schemas"]["LedgerKey"][];
-        };
-        InclusionProof: {
-            leafIndex: string;
-            treeSize: string;
-            leafHash: string;
-            auditPath: string[];
-            rootHash: string;
-        };
-        ConsistencyProof: {
-            from: string;
-            to: string;
-            proof: string[];
-        };
         /** @description VALIDATION_FAILED: Validation failed */
         Problem400: components["schemas"]["Problem"] & ({
             /** @constant */
@@ -1333,6 +1282,17 @@ export interface components {
             code: "FORBIDDEN";
             /** @enum {string} */
             type: "urn:property-cases:problem:forbidden";
+        } & {
+            [key: string]: unknown;
+        });
+        /** @description NOT_FOUND: Not found */
+        Problem404: components["schemas"]["Problem"] & ({
+            /** @constant */
+            status: 404;
+            /** @enum {string} */
+            code: "NOT_FOUND";
+            /** @enum {string} */
+            type: "urn:property-cases:problem:not-found";
         } & {
             [key: string]: unknown;
         });
@@ -1402,17 +1362,57 @@ export interface components {
         } & {
             [key: string]: unknown;
         });
-        /** @description NOT_FOUND: Not found */
-        Problem404: components["schemas"]["Problem"] & ({
-            /** @constant */
-            status: 404;
-            /** @enum {string} */
-            code: "NOT_FOUND";
-            /** @enum {string} */
-            type: "urn:property-cases:problem:not-found";
-        } & {
-            [key: string]: unknown;
-        });
+        /** @description The latest signed tree head of the ledger. */
+        SignedTreeHead: {
+            /**
+             * @description The signed format; absent on version 1 heads (signed before the origin was bound)
+             * @constant
+             */
+            version?: 2;
+            /** @description The log's identity (LEDGER_ORIGIN), covered by the signature; version 2 only */
+            origin?: string;
+            treeSize: string;
+            rootHash: string;
+            /** Format: date-time */
+            timestamp: string;
+            signature: string;
+            keyId: string;
+        };
+        /** @description The Ed25519 public key (SPKI PEM) that verifies tree heads. */
+        LedgerPublicKey: {
+            keyId: string;
+            /** Format: starts_with */
+            publicKeyPem: string;
+        };
+        /** @description A public key that signs or signed tree heads, with its validity period. */
+        LedgerKey: {
+            keyId: string;
+            /** Format: starts_with */
+            publicKeyPem: string;
+            /**
+             * Format: date-time
+             * @description When it became the current signing key
+             */
+            validFrom: string;
+            /** @description When it was retired (cli rotate-signing-key); null for the current key. Its heads are dated no later */
+            validUntil: string | null;
+        };
+        LedgerKeys: {
+            /** @description Every key the ledger has had, oldest first */
+            keys: components["schemas"]["LedgerKey"][];
+        };
+        InclusionProof: {
+            leafIndex: string;
+            treeSize: string;
+            leafHash: string;
+            auditPath: string[];
+            rootHash: string;
+        };
+        ConsistencyProof: {
+            from: string;
+            to: string;
+            proof: string[];
+        };
     };
     responses: {
         /** @description Validation failed (`VALIDATION_FAILED`) */

@@ -57,35 +57,42 @@ export type Problem = z.infer<typeof Problem>
 /** The statuses an error may answer with (500 is never documented: it is a bug). */
 export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503
 
-const problemsByStatus = new Map<ProblemStatus, z.ZodType>()
+const PROBLEM_STATUSES: readonly ProblemStatus[] = [400, 401, 403, 404, 409, 413, 415, 422, 429, 503]
 
 /**
  * The Problem a response of `status` carries, its `code` narrowed to the codes of that status (409 →
  * `WRONG_EXPECTED_REVISION`): `allOf` the one `Problem` schema in the OpenAPI document, so a generated client sees
  * a Problem whose code it can switch on. Built from the `ErrorCode` table, so the serializer accepts every code the
  * edge maps to that status.
+ */
+function narrowedProblem(status: ProblemStatus): z.ZodType {
+  const narrowed = codes.filter((code) => ErrorCode[code].status === status) as [ErrorCode, ...ErrorCode[]]
+  return z
+    .intersection(
+      Problem,
+      z.looseObject({ status: z.literal(status), code: z.enum(narrowed), type: z.enum(narrowed.map(problemType) as [string, ...string[]]) }),
+    )
+    .meta({ id: `Problem${status}`, description: narrowed.map((code) => `${code}: ${ErrorCode[code].title}`).join('; ') })
+}
+
+/** One schema per status, made once: the OpenAPI document references each by its id. */
+const PROBLEMS_BY_STATUS: Readonly<Record<ProblemStatus, z.ZodType>> = Object.freeze(
+  Object.fromEntries(PROBLEM_STATUSES.map((status) => [status, narrowedProblem(status)])) as Record<ProblemStatus, z.ZodType>,
+)
+
+/**
+ * The Problem schema of a status (see `narrowedProblem`).
  *
  * @example
  * response: { 200: View, ...problemResponses([400, 401, 404]) }
  */
 export function problemFor(status: ProblemStatus): z.ZodType {
-  let schema = problemsByStatus.get(status)
-  if (!schema) {
-    const narrowed = codes.filter((code) => ErrorCode[code].status === status) as [ErrorCode, ...ErrorCode[]]
-    schema = z
-      .intersection(
-        Problem,
-        z.looseObject({ status: z.literal(status), code: z.enum(narrowed), type: z.enum(narrowed.map(problemType) as [string, ...string[]]) }),
-      )
-      .meta({ id: `Problem${status}`, description: narrowed.map((code) => `${code}: ${ErrorCode[code].title}`).join('; ') })
-    problemsByStatus.set(status, schema)
-  }
-  return schema
+  return PROBLEMS_BY_STATUS[status]
 }
 
 /** Whether a route's response schema is a Problem (the OpenAPI document files it as application/problem+json). */
 export function isProblemSchema(schema: unknown): boolean {
-  return schema === Problem || [...problemsByStatus.values()].includes(schema as z.ZodType)
+  return schema === Problem || Object.values(PROBLEMS_BY_STATUS).includes(schema as z.ZodType)
 }
 
 /** A response map entry per status, for a route's `schema.response`. */

@@ -1,12 +1,7 @@
 import t from 'tap'
 import { createHmac, randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { buildStack } from '@pc/cli'
-import { loadConfig, openRuntime, ROLES, signToken, type Role } from '@pc/platform'
-import { testDatabase } from '@pc/postgres/testing'
-import { loadProjectorConfig, projectorOptions } from '@pc/projector'
+import { ROLES, signToken, type Role } from '@pc/platform'
+import { testStack } from './support/stack.js'
 import { MATRIX, type Expected, type Relation } from './authorization/matrix.js'
 
 /**
@@ -14,16 +9,7 @@ import { MATRIX, type Expected, type Relation } from './authorization/matrix.js'
  * `start` builds it: every operation of the served document × every role (admitted, or 403 before validation),
  * the relation cells (own or another's case, assigned or not, draft or published), and every kind of bad token.
  */
-const { url } = await testDatabase(t)
-const dataDir = await mkdtemp(join(tmpdir(), 'pc-authz-'))
-t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-const secret = 'authorization-matrix-secret-'.padEnd(48, 'x')
-const config = loadConfig({ DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', JWT_SECRET: secret, RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0' })
-const runtime = await openRuntime(config)
-t.teardown(() => runtime.close())
-const app = await buildStack(config, runtime, { projector: await projectorOptions(config, runtime, loadProjectorConfig({ PROJECTOR_LEASE_POLL_MS: '50' })) })
-t.teardown(() => app.close())
-await app.ready()
+const { app, secret } = await testStack(t, 'authorization', { env: { RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0' } })
 
 type Doc = { paths: Record<string, Record<string, { operationId: string }>> }
 const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as Doc

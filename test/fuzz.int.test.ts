@@ -1,13 +1,9 @@
 import t from 'tap'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import fc from 'fast-check'
 import pg from 'pg'
-import { buildApi } from '@pc/cli'
 import { ErrorCode } from '@pc/contracts'
-import { loadConfig, openRuntime, ROLES, signToken } from '@pc/platform'
-import { testDatabase } from '@pc/postgres/testing'
+import { ROLES, signToken } from '@pc/platform'
+import { testStack } from './support/stack.js'
 import { operationsOf, requestsFor, type FuzzRequest, type OpenApiDocument } from './support/fuzz/requests.js'
 
 /**
@@ -21,18 +17,13 @@ import { operationsOf, requestsFor, type FuzzRequest, type OpenApiDocument } fro
 const seed = Number(process.env.FUZZ_SEED ?? 20261208)
 const runs = Number(process.env.FUZZ_RUNS ?? 12)
 
-const { url } = await testDatabase(t)
-const dataDir = await mkdtemp(join(tmpdir(), 'pc-fuzz-'))
-t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-const secret = 'fuzz-secret-'.padEnd(48, 'x')
-// Rate limits off: thousands of requests from one caller are the point here (the limits have their own tests).
-const config = loadConfig({ DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', JWT_SECRET: secret, RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0' })
-const runtime = await openRuntime(config)
-t.teardown(() => runtime.close())
-// No projector runs: a valid `waitFor` ahead of the read models answers (stale) after 50 ms rather than 5 s.
-const app = await buildApi(config, runtime, { waitForTimeoutMs: 50 })
-t.teardown(() => app.close())
-await app.ready()
+// Rate limits off: thousands of requests from one caller are the point here (the limits have their own tests). No
+// projector runs: a valid `waitFor` ahead of the read models answers (stale) after 50 ms rather than 5 s.
+const { app, url, secret } = await testStack(t, 'fuzz', {
+  routesOnly: true,
+  env: { RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0' },
+  query: { waitForTimeoutMs: 50 },
+})
 const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as OpenApiDocument
 const db = new pg.Pool({ connectionString: url, max: 2 })
 t.teardown(() => db.end())

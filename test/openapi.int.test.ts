@@ -1,28 +1,15 @@
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SwaggerParser from '@apidevtools/swagger-parser'
-import { buildStack } from '@pc/cli'
 import { createPropertyCasesClient, type operations, type Problem } from '@pc/client'
 import { schemaSource } from '@pc/client/generate'
-import { loadConfig, openRuntime, signToken } from '@pc/platform'
-import { testDatabase } from '@pc/postgres/testing'
-import { loadProjectorConfig, projectorOptions } from '@pc/projector'
+import { signToken } from '@pc/platform'
 import { injectFetch } from './support/inject-fetch.js'
+import { testStack } from './support/stack.js'
 
 // The document as `pnpm start` serves it, from the whole stack on PostgreSQL.
-const { url } = await testDatabase(t)
-const dataDir = await mkdtemp(join(tmpdir(), 'pc-openapi-'))
-t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-const env = { DATABASE_URL: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', JWT_SECRET: 'openapi-test-secret-'.padEnd(48, 'x') }
-const config = loadConfig(env)
-const runtime = await openRuntime(config)
-t.teardown(() => runtime.close())
-const app = await buildStack(config, runtime, { projector: await projectorOptions(config, runtime, loadProjectorConfig({})) })
-t.teardown(() => app.close())
-await app.ready()
+const { app, env } = await testStack(t, 'openapi')
 const served = await app.inject({ method: 'GET', url: '/docs/json' })
 const live = served.json() as {
   paths: Record<string, Record<string, { operationId?: string; summary?: string; description?: string; tags?: string[]; security?: unknown[]; responses: Record<string, { $ref?: string; headers?: Record<string, { $ref?: string }> }> }>>

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { EventStore } from '@pc/event-store'
-import { ConfigError, openRuntime } from '@pc/platform'
+import { openRuntime } from '@pc/platform'
 import { loadProjectorConfig } from '@pc/projector'
 import {
   LEDGER_CHECKPOINT_STREAM,
@@ -26,7 +26,7 @@ import {
   type LedgerDb,
 } from '@pc/read-models/ledger'
 import { startProgress, type Progress } from '../progress/progress.js'
-import { type CliCommand, configOrReport, parseCommandArgs } from './command.js'
+import { type CliCommand, configOrReport, orReport, parseCommandArgs, printResult } from './command.js'
 
 /**
  * `cli audit`: the live store against the ledger. Re-reads every event in delivery order, re-checks every hash
@@ -147,14 +147,8 @@ export const auditCommand: CliCommand = {
     const { values } = parsed
     const config = configOrReport(io)
     if (!config) return 1
-    let origin: string
-    try {
-      origin = loadProjectorConfig(io.env).ledgerOrigin
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error
-      io.err(error.message)
-      return 1
-    }
+    const origin = orReport(io, () => loadProjectorConfig(io.env).ledgerOrigin)
+    if (origin === undefined) return 1
     const publicKeyPems = values['public-key'] ? await Promise.all(values['public-key'].map((f) => readFile(f, 'utf8'))) : undefined
     const runtime = await openRuntime(config)
     const progress = startProgress({ label: 'audit', sink: io.progress, quiet: values.quiet === true })
@@ -167,9 +161,7 @@ export const auditCommand: CliCommand = {
         ...(publicKeyPems && { publicKeyPems }),
       })
       progress.finish()
-      if (result.ok) io.out(result.summary)
-      else io.err(result.summary)
-      return result.exitCode
+      return printResult(io, result)
     } finally {
       progress.finish()
       await runtime.close()

@@ -55,15 +55,37 @@ export function parseCommandArgs<const Options extends NonNullable<ParseArgsConf
  * log) runs without them, keeping only the connect timeout.
  */
 export function configOrReport(io: CliIo): Config | undefined {
-  try {
-    const config = loadConfig(io.env)
-    return Object.freeze({
+  const config = orReport(io, () => loadConfig(io.env))
+  return (
+    config &&
+    Object.freeze({
       ...config,
       database: Object.freeze({ ...config.database, statementTimeoutMs: 0, queryTimeoutMs: 0, idleInTransactionTimeoutMs: 0 }),
     })
+  )
+}
+
+/**
+ * `load()`, or `undefined` after printing its one-line `ConfigError` (the command then exits 1): every piece of
+ * configuration a command reads is refused the same way.
+ *
+ * @example
+ * const projector = orReport(io, () => loadProjectorConfig(io.env))
+ * if (!projector) return 1
+ */
+export function orReport<T>(io: CliIo, load: () => T): T | undefined {
+  try {
+    return load()
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     io.err(error.message)
     return undefined
   }
+}
+
+/** A check's result line (stdout when it held, stderr when not) and its exit code. */
+export function printResult(io: CliIo, result: { ok: boolean; summary: string; exitCode: number }): number {
+  if (result.ok) io.out(result.summary)
+  else io.err(result.summary)
+  return result.exitCode
 }

@@ -25,7 +25,7 @@ import { openRuntime } from '@pc/platform'
 import { createReadModelDatabase, migrateReadModels } from '@pc/read-models'
 import { ledgerHolds, restoreHeads, signedHeadOf, type HeadToRestore, type LedgerTransactional } from '@pc/read-models/ledger'
 import { startProgress, type Progress } from '../progress/progress.js'
-import { type CliCommand, configOrReport, parseCommandArgs, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, parseCommandArgs, printResult, USAGE_ERROR } from './command.js'
 
 /**
  * `cli import --in log.jsonl`: restores a whole-log export (`cli export --all`) into an EMPTY store, so that the
@@ -401,9 +401,7 @@ export const importCommand: CliCommand = {
         progress,
       })
       progress.finish()
-      if (result.ok) io.out(result.summary)
-      else io.err(result.summary)
-      return result.exitCode
+      return printResult(io, result)
     } finally {
       progress.finish()
       await runtime.close()

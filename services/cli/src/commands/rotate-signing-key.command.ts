@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { exportPrivateKeyPem, generateSigningKeyPair } from '@pc/ledger'
-import { ConfigError, openRuntime } from '@pc/platform'
+import { openRuntime } from '@pc/platform'
 import { loadProjectorConfig } from '@pc/projector'
 import { createReadModelDatabase, migrateReadModels } from '@pc/read-models'
 import {
@@ -11,7 +11,7 @@ import {
   type LedgerSigner,
   type StagedSigningKeyFile,
 } from '@pc/read-models/ledger'
-import { type CliCommand, configOrReport, parseCommandArgs, USAGE_ERROR } from './command.js'
+import { type CliCommand, configOrReport, orReport, parseCommandArgs, USAGE_ERROR } from './command.js'
 
 /**
  * `cli rotate-signing-key [--new-key-file <private-key.pem>]`: makes a new Ed25519 key the ledger's signing key
@@ -36,14 +36,8 @@ export const rotateSigningKeyCommand: CliCommand = {
     const { values } = parsed
     const config = configOrReport(io)
     if (!config) return 1
-    let ledger
-    try {
-      ledger = loadProjectorConfig(io.env)
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error
-      io.err(error.message)
-      return 1
-    }
+    const ledger = orReport(io, () => loadProjectorConfig(io.env))
+    if (!ledger) return 1
     const fromEnvironment = ledger.ledgerSigningKey !== undefined
     const file = values['new-key-file']
     if (fromEnvironment && file === undefined) {

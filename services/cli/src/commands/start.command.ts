@@ -3,12 +3,11 @@ import {
   loadProjectorConfig,
   projectorOptions,
   projectorPlugin,
-  type ProjectorConfig,
   type ProjectorOptions,
 } from '@pc/projector'
 import { queryApp, type QueryServerOptions } from '@pc/query-api'
-import { ConfigError, createHttpServer, serve, type Config, type HttpServer, type Runtime } from '@pc/platform'
-import type { CliCommand } from './command.js'
+import { createHttpServer, serve, type Config, type HttpServer, type Runtime } from '@pc/platform'
+import { orReport, type CliCommand } from './command.js'
 
 export interface StackOptions {
   projector: ProjectorOptions
@@ -57,14 +56,8 @@ export const startCommand: CliCommand = {
       return 2
     }
     // Checked before anything starts, like the shared configuration: a bad value costs no database start-up.
-    let projector: ProjectorConfig
-    try {
-      projector = loadProjectorConfig(io.env)
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error
-      io.err(error.message)
-      return 1
-    }
+    const projector = orReport(io, () => loadProjectorConfig(io.env))
+    if (!projector) return 1
     await serve({
       service: 'property-cases',
       env: io.env,

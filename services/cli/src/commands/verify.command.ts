@@ -1,6 +1,6 @@
 import { verifyExport } from '@pc/ledger'
 import { startProgress } from '../progress/progress.js'
-import { parseCommandArgs, USAGE_ERROR, type CliCommand } from './command.js'
+import { parseCommandArgs, printResult, USAGE_ERROR, type CliCommand } from './command.js'
 
 /**
  * `pnpm cli verify --in <file.jsonl> [--head <head.json>] [--public-key <pem>]… [--keys <keys.json>] [--origin <name>]
@@ -51,8 +51,6 @@ export const verifyCommand: CliCommand = {
     } finally {
       progress.finish()
     }
-    if (result.ok) io.out(result.summary)
-    else io.err(result.summary)
-    return result.exitCode
+    return printResult(io, result)
   },
 }
